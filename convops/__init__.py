@@ -1,0 +1,34 @@
+"""convops: convolution and transposed convolution as one linear map and its adjoint."""
+
+from .functional import (
+    conv,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_matrix,
+    conv_transpose,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    conv_transpose_matrix,
+)
+from .geometry import ConvGeometry, make_geometry
+from .operators import ConvOperator
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvGeometry",
+    "ConvOperator",
+    "conv",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_matrix",
+    "conv_transpose",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "conv_transpose_matrix",
+    "make_geometry",
+]

@@ -1,0 +1,558 @@
+"""The geometry of a convolution: every parameter normalised and validated once.
+
+A :class:`ConvGeometry` holds the shapes and the index arithmetic of one convolution
+``A`` (deep-learning cross-correlation, PyTorch's convention) and knows whether it
+describes ``A`` itself or its adjoint ``A*`` (the transposed convolution).  The
+realisations (:mod:`convops.matrix`, :mod:`convops.direct`, :mod:`convops.fft`) read
+only a geometry and a kernel; they never validate anything themselves.
+
+Index convention, per spatial axis, for stride ``s``, dilation ``d``, kernel length
+``k`` and input ``x`` padded to ``x̃`` by ``(lo, hi)``::
+
+    y[co, o] = Σ_{ci ∈ group(co)} Σ_t  w[co, ci mod (C_in/groups), t] · x̃[ci, o·s + t·d]
+    m = floor((n + lo + hi − d·(k − 1) − 1) / s) + 1
+
+The padded index ``p`` of ``x̃`` reads the input at ``p − lo`` when that is inside
+``[0, n)``; outside, the boundary mode decides (zero, wrap, mirror or edge).
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+from dataclasses import dataclass, replace
+from typing import Literal, Sequence, Union
+
+import numpy as np
+
+__all__ = [
+    "ConvGeometry",
+    "Boundary",
+    "PaddingArg",
+    "BOUNDARIES",
+    "METHODS",
+    "Method",
+    "validate_method",
+    "PADDING_MODES",
+    "make_geometry",
+    "transpose_input_length",
+    "normalize_dtype",
+    "as_numeric_array",
+]
+
+Boundary = Literal["zeros", "circular", "reflect", "replicate"]
+BOUNDARIES: tuple[str, ...] = ("zeros", "circular", "reflect", "replicate")
+PADDING_MODES: tuple[str, ...] = ("valid", "same", "full")
+PaddingArg = Union[int, str, Sequence[Union[int, Sequence[int]]]]
+IntOrTuple = Union[int, Sequence[int]]
+
+
+# ----------------------------------------------------------------------------------------
+# dtype rules (DESIGN.md: ints and bools → float64, float16 → float32)
+# ----------------------------------------------------------------------------------------
+def normalize_dtype(dtype: np.dtype) -> np.dtype:
+    """Return the floating dtype convops computes in for an array of ``dtype``."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "biu":
+        return np.dtype(np.float64)
+    if dtype == np.float16:
+        return np.dtype(np.float32)
+    if dtype.kind in "fc":
+        return dtype
+    raise TypeError(f"dtype {dtype} is not numeric")
+
+
+def as_numeric_array(value, name: str) -> np.ndarray:
+    """``np.asarray(value)`` that refuses non-numeric data with a message naming ``name``."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged nested lists and the like
+        raise TypeError(f"{name} must be a numeric array; could not convert it: {exc}") from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(
+            f"{name} must be a numeric array (bool, int, float or complex); "
+            f"got dtype {arr.dtype}"
+        ) from None
+    return arr
+
+
+# ----------------------------------------------------------------------------------------
+# parameter normalisation helpers: each names the parameter and the value given
+# ----------------------------------------------------------------------------------------
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _per_axis_ints(value, name: str, ndim: int, minimum: int) -> tuple[int, ...]:
+    """An int or a sequence of ``ndim`` ints, each ``>= minimum``."""
+    if _is_int(value):
+        values = (int(value),) * ndim
+    elif isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+        if len(value) != ndim:
+            raise ValueError(
+                f"{name}={value!r} has {len(value)} entries; expected one int or "
+                f"{ndim} (one per spatial axis)"
+            )
+        values = tuple(int(v) for v in value)
+    else:
+        raise TypeError(
+            f"{name} must be an int or a tuple of {ndim} ints; got {value!r}"
+        )
+    for v in values:
+        if v < minimum:
+            raise ValueError(f"{name}={value!r} is not allowed: each entry must be >= {minimum}")
+    return values
+
+
+def _pad_entry(entry, value, ndim: int) -> tuple[int, int]:
+    if _is_int(entry):
+        lo = hi = int(entry)
+    elif (
+        isinstance(entry, (tuple, list))
+        and len(entry) == 2
+        and all(_is_int(v) for v in entry)
+    ):
+        lo, hi = int(entry[0]), int(entry[1])
+    else:
+        raise TypeError(
+            f"padding={value!r} is not understood: use an int, 'valid', 'same', 'full', "
+            f"or a tuple of {ndim} entries, each an int or a (lo, hi) pair"
+        )
+    if lo < 0 or hi < 0:
+        raise ValueError(f"padding={value!r} is not allowed: padding widths must be >= 0")
+    return lo, hi
+
+
+def _normalize_padding(value, ndim, kernel_size, dilation, stride):
+    if isinstance(value, str):
+        if value not in PADDING_MODES:
+            raise ValueError(
+                f"padding={value!r} is not a padding mode; use one of {PADDING_MODES}, "
+                "an int, or a tuple with one int or (lo, hi) pair per spatial axis"
+            )
+        spans = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
+        if value == "valid":
+            return tuple((0, 0) for _ in spans)
+        if value == "full":
+            return tuple((t, t) for t in spans)
+        if any(s != 1 for s in stride):
+            raise ValueError(
+                f"padding='same' is not supported with stride={stride!r} (as in PyTorch): "
+                "the output would not have the input's size; pass explicit padding instead, "
+                "e.g. padding=" + repr(tuple((t // 2, t - t // 2) for t in spans))
+            )
+        return tuple((t // 2, t - t // 2) for t in spans)
+    if _is_int(value):
+        return tuple(_pad_entry(value, value, ndim) for _ in range(ndim))
+    if isinstance(value, (tuple, list)):
+        if ndim == 1 and len(value) == 2 and all(_is_int(v) for v in value):
+            return (_pad_entry(tuple(value), value, ndim),)
+        if len(value) != ndim:
+            raise ValueError(
+                f"padding={value!r} has {len(value)} entries; expected {ndim} "
+                "(one int or (lo, hi) pair per spatial axis)"
+            )
+        return tuple(_pad_entry(e, value, ndim) for e in value)
+    raise TypeError(
+        f"padding={value!r} is not understood: use an int, 'valid', 'same', 'full', "
+        f"or a tuple of {ndim} entries, each an int or a (lo, hi) pair"
+    )
+
+
+def _shape_tuple(value, name: str) -> tuple[int, ...]:
+    if _is_int(value):
+        value = (value,)
+    try:
+        shape = tuple(operator.index(v) for v in value)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple of ints; got {value!r}") from None
+    if any(v < 1 for v in shape):
+        raise ValueError(f"{name}={shape!r} is not allowed: every size must be >= 1")
+    return shape
+
+
+METHODS: tuple[str, ...] = ("auto", "direct", "fft", "matrix")
+Method = Literal["auto", "direct", "fft", "matrix"]
+
+
+def validate_method(method) -> str:
+    """Check ``method`` against :data:`METHODS` (the realisations plus ``"auto"``)."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method={method!r} is not a realisation; use one of {METHODS}")
+    return method
+
+
+# ----------------------------------------------------------------------------------------
+# the geometry
+# ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Normalised parameters and shapes of a convolution ``A`` (or its adjoint).
+
+    Build one with :func:`make_geometry`; every field is already validated.
+
+    Attributes
+    ----------
+    spatial_in, spatial_out : tuple of int
+        Spatial sizes ``n`` of the convolution's input and ``m`` of its output.
+    kernel_size : tuple of int
+        Spatial kernel sizes ``k``.
+    in_channels, out_channels, groups : int
+        Channel counts of the convolution (1, 1, 1 for a single-channel kernel).
+    multichannel : bool
+        Whether shapes carry a leading channel axis (kernel ``(C_out, C_in/groups, *k)``,
+        input ``(C_in, *n)``) or not (kernel ``k``, input ``n``).
+    stride, dilation : tuple of int
+        Per spatial axis.
+    padding : tuple of (int, int)
+        ``(lo, hi)`` per spatial axis.
+    boundary : {"zeros", "circular", "reflect", "replicate"}
+        How the padded border is filled.
+    flip : bool
+        ``True`` reverses the kernel on every spatial axis (signal-processing convolution).
+    transposed : bool
+        ``False`` for ``A``, ``True`` for ``A*``: only swaps :attr:`input_shape` and
+        :attr:`output_shape`; the fields always describe ``A``.
+    """
+
+    spatial_in: tuple[int, ...]
+    spatial_out: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    in_channels: int
+    out_channels: int
+    groups: int
+    multichannel: bool
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    boundary: str
+    flip: bool
+    transposed: bool = False
+
+    # --- shapes ---------------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        """Number of spatial axes (1, 2 or 3)."""
+        return len(self.spatial_in)
+
+    @property
+    def conv_input_shape(self) -> tuple[int, ...]:
+        """Shape of the convolution's input ``x`` (with the channel axis if multichannel)."""
+        return ((self.in_channels,) if self.multichannel else ()) + self.spatial_in
+
+    @property
+    def conv_output_shape(self) -> tuple[int, ...]:
+        """Shape of the convolution's output ``y = A x``."""
+        return ((self.out_channels,) if self.multichannel else ()) + self.spatial_out
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of what this geometry's operator takes (``y`` when transposed)."""
+        return self.conv_output_shape if self.transposed else self.conv_input_shape
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """Shape of what this geometry's operator returns (``x`` when transposed)."""
+        return self.conv_input_shape if self.transposed else self.conv_output_shape
+
+    @property
+    def kernel_shape(self) -> tuple[int, ...]:
+        """Expected shape of the kernel array."""
+        if self.multichannel:
+            return (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        return self.kernel_size
+
+    @property
+    def span(self) -> tuple[int, ...]:
+        """Extent ``d·(k − 1) + 1`` of the dilated kernel per axis."""
+        return tuple(d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel_size))
+
+    @property
+    def padded_extent(self) -> tuple[int, ...]:
+        """Length of the padded input that the output reads: ``(m − 1)·s + d·(k − 1) + 1``.
+
+        It is at most ``n + lo + hi``; trailing padded entries that no output reads are left
+        out (they exist when the stride does not divide the padded length).
+        """
+        return tuple((m - 1) * s + e for m, s, e in zip(self.spatial_out, self.stride, self.span))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the operator's matrix on flattened vectors."""
+        rows, cols = int(np.prod(self.output_shape)), int(np.prod(self.input_shape))
+        return rows, cols
+
+    def natural_output_length(self) -> tuple[int, ...]:
+        """Output sizes before any ``output_padding`` crop: the PyTorch formula."""
+        return tuple(
+            (n + lo + hi - e) // s + 1
+            for n, (lo, hi), e, s in zip(self.spatial_in, self.padding, self.span, self.stride)
+        )
+
+    # --- index maps -------------------------------------------------------------------
+    def pad_source_index(self, axis: int) -> np.ndarray:
+        """Input index read by each padded position ``p < padded_extent[axis]``; -1 = zero.
+
+        ``circular`` wraps (``(p − lo) mod n``), ``reflect`` mirrors without repeating the
+        edge, ``replicate`` repeats the edge, ``zeros`` gives -1 outside ``[0, n)``.
+        """
+        n = self.spatial_in[axis]
+        lo = self.padding[axis][0]
+        q = np.arange(self.padded_extent[axis], dtype=np.int64) - lo
+        if self.boundary == "zeros":
+            return np.where((q >= 0) & (q < n), q, -1)
+        if self.boundary == "circular":
+            return np.mod(q, n)
+        if self.boundary == "replicate":
+            return np.clip(q, 0, n - 1)
+        # reflect: widths are at most n − 1, so one mirror on each side suffices
+        q = np.abs(q)
+        return np.where(q > n - 1, 2 * (n - 1) - q, q)
+
+    def canonical_kernel(self, kernel: np.ndarray) -> np.ndarray:
+        """The kernel as ``(C_out, C_in/groups, *k)`` with ``flip`` applied.
+
+        Every realisation computes the cross-correlation with this array.
+        """
+        w = kernel if self.multichannel else kernel.reshape((1, 1) + kernel.shape)
+        if self.flip:
+            w = w[(slice(None), slice(None)) + (slice(None, None, -1),) * self.ndim]
+        return w
+
+    def tap_slices(self):
+        """For every kernel tap ``t`` (C order), the slices of the padded input it reads.
+
+        Tap ``t`` reads ``x̃[o·s + t·d]`` for ``o < m``: a strided slice per axis.
+        """
+        for t in np.ndindex(*self.kernel_size):
+            yield t, tuple(
+                slice(ti * d, ti * d + (m - 1) * s + 1, s)
+                for ti, d, m, s in zip(t, self.dilation, self.spatial_out, self.stride)
+            )
+
+    @property
+    def fft_shape(self) -> tuple[int, ...]:
+        """The FFT grid: the fast length at least the padded extent, per axis.
+
+        Any grid at least as large as the padded input is exact for the sliding window:
+        the outputs read ``x̃[o·s + t·d]`` with ``o·s + t·d < padded_extent``, so no
+        circular wrap-around reaches them.
+        """
+        from scipy.fft import next_fast_len
+
+        return tuple(next_fast_len(e, real=True) for e in self.padded_extent)
+
+    # --- derived geometries -----------------------------------------------------------
+    def transpose(self) -> "ConvGeometry":
+        """The same convolution seen from the other side (input and output swapped)."""
+        return replace(self, transposed=not self.transposed)
+
+    @property
+    def T(self) -> "ConvGeometry":  # noqa: N802 - the usual name
+        return self.transpose()
+
+    def __str__(self) -> str:
+        name = "ConvTranspose" if self.transposed else "Conv"
+        pads = ", ".join(f"({lo}, {hi})" for lo, hi in self.padding)
+        extra = f", groups={self.groups}" if self.groups != 1 else ""
+        return (
+            f"{name}{self.ndim}d: {self.input_shape} -> {self.output_shape}, kernel "
+            f"{self.kernel_shape}, stride={self.stride}, padding=({pads}), "
+            f"dilation={self.dilation}, boundary={self.boundary!r}, flip={self.flip}{extra}"
+        )
+
+
+def make_geometry(
+    kernel_shape: Sequence[int],
+    input_shape: Sequence[int],
+    *,
+    stride: IntOrTuple = 1,
+    padding: PaddingArg = 0,
+    dilation: IntOrTuple = 1,
+    groups: int = 1,
+    boundary: str = "zeros",
+    flip: bool = False,
+    output_size: Sequence[int] | None = None,
+) -> ConvGeometry:
+    """Validate and normalise the parameters of a convolution.
+
+    Parameters
+    ----------
+    kernel_shape : tuple of int
+        ``k`` (single channel, as many axes as ``input_shape``) or
+        ``(C_out, C_in/groups, *k)`` (one axis more than ``input_shape``).
+    input_shape : tuple of int
+        The convolution's input: ``n`` or ``(C_in, *n)``, 1 to 3 spatial axes.
+    stride, dilation : int or tuple of int
+        ``>= 1``; one value, or one per spatial axis.
+    padding : int, str or tuple
+        ``"valid"``, ``"same"`` (total ``d·(k − 1)``, ``lo = total // 2``; stride 1 only),
+        ``"full"`` (``d·(k − 1)`` each side), an int, or one int or ``(lo, hi)`` pair per
+        axis (in 1D a bare ``(lo, hi)`` pair is accepted too).
+    groups : int
+        Divides both channel counts; 1 for single-channel kernels.
+    boundary : {"zeros", "circular", "reflect", "replicate"}
+        Fill of the padded border. Widths per side: circular ``<= n``, reflect ``<= n − 1``.
+    flip : bool
+        Reverse the kernel on every spatial axis (convolution instead of correlation).
+    output_size : tuple of int, optional
+        Keep only the first ``output_size`` outputs per axis (``conv_transpose``'s
+        ``output_padding``: the adjoint of the convolution cropped to this size). Each entry
+        must lie between 1 and the natural output length.
+
+    Returns
+    -------
+    ConvGeometry
+
+    Raises
+    ------
+    ValueError, TypeError
+        With the parameter's name, the value given and what is allowed.
+    """
+    kernel_shape = _shape_tuple(kernel_shape, "kernel shape")
+    input_shape = _shape_tuple(input_shape, "input_shape")
+    if not isinstance(flip, (bool, np.bool_)):
+        raise TypeError(f"flip must be True or False; got {flip!r}")
+    if not isinstance(boundary, str) or boundary not in BOUNDARIES:
+        raise ValueError(f"boundary={boundary!r} is not a boundary mode; use one of {BOUNDARIES}")
+    if not _is_int(groups):
+        raise TypeError(f"groups must be an int; got {groups!r}")
+    groups = int(groups)
+    if groups < 1:
+        raise ValueError(f"groups={groups!r} is not allowed: it must be >= 1")
+
+    if len(kernel_shape) == len(input_shape):
+        multichannel = False
+        spatial_in, kernel_size = input_shape, kernel_shape
+        in_channels = out_channels = 1
+        if groups != 1:
+            raise ValueError(
+                f"groups={groups} needs a multi-channel kernel of shape (C_out, C_in/groups, *k); "
+                f"the kernel {kernel_shape} has as many axes as the input {input_shape} "
+                "and is single-channel"
+            )
+    elif len(kernel_shape) == len(input_shape) + 1:
+        multichannel = True
+        in_channels, spatial_in = input_shape[0], input_shape[1:]
+        out_channels, cin_g, kernel_size = kernel_shape[0], kernel_shape[1], kernel_shape[2:]
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"groups={groups} must divide both channel counts: input has "
+                f"{in_channels} channels, the kernel {out_channels} output channels"
+            )
+        if cin_g * groups != in_channels:
+            raise ValueError(
+                f"the kernel's shape {kernel_shape} expects {cin_g * groups} input channels "
+                f"(C_in/groups = {cin_g}, groups = {groups}), but input_shape {input_shape} has "
+                f"{in_channels}; a kernel for this input has shape "
+                f"({out_channels}, {in_channels // groups}, *k)"
+            )
+    else:
+        raise ValueError(
+            f"kernel of shape {kernel_shape} does not fit input_shape {input_shape}: a "
+            "single-channel kernel has as many axes as the input, a multi-channel kernel "
+            "(C_out, C_in/groups, *k) one more than the input (C_in, *spatial)"
+        )
+    ndim = len(spatial_in)
+    if not 1 <= ndim <= 3:
+        raise ValueError(
+            f"input_shape {input_shape} has {ndim} spatial axes; convops handles 1, 2 or 3"
+        )
+
+    stride = _per_axis_ints(stride, "stride", ndim, 1)
+    dilation = _per_axis_ints(dilation, "dilation", ndim, 1)
+    pads = _normalize_padding(padding, ndim, kernel_size, dilation, stride)
+
+    for axis, ((lo, hi), n) in enumerate(zip(pads, spatial_in)):
+        widest = {"circular": n, "reflect": n - 1}.get(boundary)
+        if widest is not None and max(lo, hi) > widest:
+            raise ValueError(
+                f"padding={padding!r} is too wide for boundary={boundary!r} on axis {axis} of "
+                f"length {n}: {boundary} padding allows at most {widest} per side"
+            )
+
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, kernel_size)]
+    natural = []
+    for axis, (n, (lo, hi), e, s) in enumerate(zip(spatial_in, pads, spans, stride)):
+        if n + lo + hi < e:
+            raise ValueError(
+                f"the kernel does not fit: on axis {axis} the padded input has length "
+                f"{n} + {lo} + {hi} = {n + lo + hi} but the dilated kernel spans {e} "
+                f"(kernel {kernel_size[axis]}, dilation {dilation[axis]}); "
+                "pad more or use a smaller kernel or dilation"
+            )
+        natural.append((n + lo + hi - e) // s + 1)
+
+    if output_size is None:
+        spatial_out = tuple(natural)
+    else:
+        spatial_out = _shape_tuple(output_size, "output_size")
+        if len(spatial_out) != ndim or any(m > q for m, q in zip(spatial_out, natural)):
+            raise ValueError(
+                f"output_size={tuple(output_size)!r} is not allowed: it needs {ndim} entries, "
+                f"each between 1 and the natural output length {tuple(natural)}"
+            )
+
+    return ConvGeometry(
+        spatial_in=tuple(spatial_in),
+        spatial_out=spatial_out,
+        kernel_size=tuple(kernel_size),
+        in_channels=in_channels,
+        out_channels=out_channels,
+        groups=groups,
+        multichannel=multichannel,
+        stride=stride,
+        dilation=dilation,
+        padding=pads,
+        boundary=boundary,
+        flip=bool(flip),
+    )
+
+
+def transpose_input_length(
+    spatial_out: Sequence[int],
+    kernel_size: Sequence[int],
+    *,
+    stride: IntOrTuple = 1,
+    padding: PaddingArg = 0,
+    output_padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+    allow_string_padding: bool = True,
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Spatial sizes of a transposed convolution's output (the convolution's input).
+
+    ``n = (m − 1)·s − lo − hi + d·(k − 1) + output_padding + 1`` per axis, the PyTorch
+    ``conv_transpose`` formula.  Returns ``(n, natural_m)``; ``natural_m`` differs from
+    ``m`` only when ``output_padding >= stride`` (possible when dilation > stride), in
+    which case the convolution's output is cropped back to ``m``.
+
+    ``output_padding`` must satisfy ``0 <= output_padding < max(stride, dilation)``.
+    """
+    spatial_out = tuple(spatial_out)
+    ndim = len(spatial_out)
+    stride = _per_axis_ints(stride, "stride", ndim, 1)
+    dilation = _per_axis_ints(dilation, "dilation", ndim, 1)
+    if isinstance(padding, str) and not allow_string_padding:
+        raise ValueError(
+            f"padding={padding!r} is not allowed in conv_transpose{ndim}d (as in PyTorch); "
+            "pass an int or a tuple of ints"
+        )
+    pads = _normalize_padding(padding, ndim, tuple(kernel_size), dilation, stride)
+    out_pad = _per_axis_ints(output_padding, "output_padding", ndim, 0)
+    for op_, s, d in zip(out_pad, stride, dilation):
+        if op_ >= max(s, d):
+            raise ValueError(
+                f"output_padding={output_padding!r} is not allowed: each entry must be smaller "
+                f"than max(stride, dilation) = {max(s, d)} on its axis"
+            )
+    sizes = []
+    for m, k, s, d, (lo, hi), op_ in zip(spatial_out, kernel_size, stride, dilation, pads, out_pad):
+        n = (m - 1) * s - lo - hi + d * (k - 1) + op_ + 1
+        if n < 1:
+            raise ValueError(
+                f"padding={padding!r} is too large for an input of spatial size "
+                f"{spatial_out}: the transposed convolution's output would have size {n} "
+                "on some axis; use less padding"
+            )
+        sizes.append(n)
+    return tuple(sizes), pads

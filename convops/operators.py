@@ -1,0 +1,317 @@
+"""``ConvOperator``: the convolution and its adjoint as scipy ``LinearOperator``s.
+
+The operator layer only flattens, dispatches to a realisation (:mod:`convops.matrix`,
+:mod:`convops.direct`, :mod:`convops.fft`) and caches (the kernel spectrum, the CSR
+matrix).  ``A`` and ``A.H`` share one cache, so the spectrum is computed once for both.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from . import direct, fft, matrix
+from .geometry import (
+    ConvGeometry,
+    Method,
+    PaddingArg,
+    as_numeric_array,
+    make_geometry,
+    normalize_dtype,
+    validate_method,
+)
+
+__all__ = ["ConvOperator", "REALISATIONS", "DENSE_LIMIT_BYTES", "choose_method"]
+
+#: The three realisations of ``A`` and ``A*``, each a module with ``forward`` and ``adjoint``.
+REALISATIONS: dict[str, ModuleType] = {"matrix": matrix, "direct": direct, "fft": fft}
+
+#: ``toarray()`` refuses dense matrices larger than this many bytes (1 GiB).
+DENSE_LIMIT_BYTES = 2**30
+
+
+def choose_method(geometry: ConvGeometry, batch: int = 1) -> str:
+    """Pick ``"direct"`` or ``"fft"`` from an operation-count model.
+
+    Direct: ``C_out · C_in/groups · prod(k) · prod(m)`` multiply-adds (strides skip
+    outputs).  FFT: a forward and an inverse transform per channel on the grid
+    ``N`` (``~ N log₂ N`` each) plus ``C_out · C_in/groups`` products per frequency.
+    The constants are per-element times of numpy's strided multiply-add and scipy's
+    FFT on a 2-core machine; ``"matrix"`` is never chosen (building it costs more than
+    applying the others).
+    """
+    g = geometry
+    taps = int(np.prod(g.kernel_size))
+    m = int(np.prod(g.spatial_out))
+    grid = int(np.prod(g.fft_shape))
+    cin_g = g.in_channels // g.groups
+    direct_cost = 1.0 * g.out_channels * cin_g * taps * m
+    if g.multichannel:
+        direct_cost *= 0.25  # im2col + BLAS GEMM is far cheaper per multiply-add
+    fft_cost = 0.25 * (g.in_channels + g.out_channels) * grid * np.log2(max(grid, 2)) + (
+        1.5 * g.out_channels * cin_g * grid / 2
+    )
+    return "direct" if direct_cost <= fft_cost else "fft"
+
+
+class _Shared:
+    """What ``A`` and all its adjoints/transposes share: kernel, method, cache."""
+
+    def __init__(self, kernel: np.ndarray, geometry: ConvGeometry, method: str):
+        self.kernel = kernel
+        self.canonical = geometry.canonical_kernel(kernel)
+        self.method = choose_method(geometry) if method == "auto" else method
+        self.cache: dict = {}
+
+
+class ConvOperator(LinearOperator):
+    r"""A convolution (or, via ``.H``, its transposed convolution) as a ``LinearOperator``.
+
+    ``A`` acts on flattened vectors of the input (C order over ``(C_in, *n)``, or ``n`` for a
+    single-channel kernel) as the deep-learning convolution (cross-correlation)
+
+    .. math::
+
+        y[c_o, o] = \sum_{c_i \in \mathrm{group}(c_o)} \sum_t
+                    w[c_o, c_i \bmod (C_{in}/G), t]\; \tilde x[c_i, o s + t d],
+
+    where :math:`\tilde x` is the input padded by ``padding`` with the ``boundary`` mode.
+    Its adjoint ``A.H`` (the transposed convolution) scatters:
+    :math:`\tilde x[c_i, o s + t d] \mathrel{+}= \overline{w[c_o, c_i, t]}\, y[c_o, o]`, then
+    folds the padding back.  In the frequency domain ``A`` multiplies by the kernel spectrum
+    Ĥ and ``A.H`` by conj(Ĥ) (see :mod:`convops.fft`).
+
+    Parameters
+    ----------
+    kernel : array_like
+        ``k`` (single channel, ``kernel.ndim == len(input_shape)``) or
+        ``(C_out, C_in/groups, *k)`` (PyTorch's ``conv`` weight layout).
+    input_shape : tuple of int
+        Shape of the unflattened input: ``n`` or ``(C_in, *n)``, 1 to 3 spatial axes.
+    stride, padding, dilation, groups, boundary, flip
+        See :func:`convops.geometry.make_geometry`.
+    method : {"auto", "direct", "fft", "matrix"}
+        The realisation; ``"auto"`` picks ``"direct"`` or ``"fft"`` with
+        :func:`choose_method`.  ``op.method`` names the one used.
+
+    Attributes
+    ----------
+    geometry : ConvGeometry
+        Shapes and normalised parameters (``geometry.transposed`` is True for ``A.H``).
+    input_shape, output_shape : tuple of int
+        Unflattened shapes of what the operator takes and returns.
+    kernel : ndarray
+        The kernel as given (not flipped).
+    method : str
+        ``"direct"``, ``"fft"`` or ``"matrix"``.
+
+    Notes
+    -----
+    ``.H`` / ``adjoint()`` is the conjugate transpose (the transposed convolution);
+    ``.T`` is the plain transpose (scipy's contract), the same operator for real kernels.
+    ``dtype`` follows the kernel (integers promoted to float64, float16 to float32);
+    results take ``numpy.result_type`` of that and the input's (promoted) dtype.
+
+    Examples
+    --------
+    >>> import numpy as np, convops
+    >>> A = convops.ConvOperator(np.arange(1.0, 10).reshape(3, 3), (4, 4))
+    >>> A.shape, A.H.shape
+    ((4, 16), (16, 4))
+    >>> A.matrix().toarray()[0].astype(int).tolist()
+    [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0]
+    """
+
+    def __init__(
+        self,
+        kernel,
+        input_shape: Sequence[int],
+        *,
+        stride: int | Sequence[int] = 1,
+        padding: PaddingArg = 0,
+        dilation: int | Sequence[int] = 1,
+        groups: int = 1,
+        boundary: str = "zeros",
+        flip: bool = False,
+        method: Method = "auto",
+    ):
+        kernel = as_numeric_array(kernel, "kernel")
+        validate_method(method)
+        geometry = make_geometry(
+            kernel.shape, input_shape, stride=stride, padding=padding, dilation=dilation,
+            groups=groups, boundary=boundary, flip=flip,
+        )
+        self._init(kernel, geometry, method)
+
+    @classmethod
+    def from_geometry(cls, kernel, geometry: ConvGeometry, method: Method = "auto") -> "ConvOperator":
+        """The operator of an existing geometry (``A``, or ``A*`` if ``geometry.transposed``)."""
+        kernel = as_numeric_array(kernel, "kernel")
+        validate_method(method)
+        if tuple(kernel.shape) != geometry.kernel_shape:
+            raise ValueError(
+                f"kernel of shape {kernel.shape} does not match the geometry, which expects "
+                f"{geometry.kernel_shape}"
+            )
+        op = cls.__new__(cls)
+        op._init(kernel, geometry, method)
+        return op
+
+    def _init(self, kernel: np.ndarray, geometry: ConvGeometry, method, shared: _Shared | None = None):
+        dtype = normalize_dtype(kernel.dtype)
+        kernel = kernel.astype(dtype, copy=False)
+        self._shared = shared if shared is not None else _Shared(kernel, geometry, method)
+        self.geometry = geometry
+        super().__init__(dtype=dtype, shape=geometry.shape)
+
+    def _sibling(self, geometry: ConvGeometry) -> "ConvOperator":
+        op = ConvOperator.__new__(ConvOperator)
+        op._init(self._shared.kernel, geometry, self._shared.method, shared=self._shared)
+        return op
+
+    # --- attributes ---------------------------------------------------------------------
+    @property
+    def kernel(self) -> np.ndarray:
+        return self._shared.kernel
+
+    @property
+    def method(self) -> str:
+        return self._shared.method
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.geometry.input_shape
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.geometry.output_shape
+
+    @property
+    def transposed(self) -> bool:
+        """True for the transposed convolution ``A*``."""
+        return self.geometry.transposed
+
+    def __repr__(self) -> str:
+        return f"<{self.shape[0]}x{self.shape[1]} ConvOperator, method={self.method!r}, dtype={self.dtype}: {self.geometry}>"
+
+    # --- application ----------------------------------------------------------------------
+    def _result_dtype(self, x: np.ndarray) -> np.dtype:
+        return np.result_type(self.dtype, normalize_dtype(x.dtype))
+
+    def _run(self, batch_in: np.ndarray) -> np.ndarray:
+        """Apply to ``(B, *input_shape)``; returns ``(B, *output_shape)``."""
+        g = self.geometry
+        batch = batch_in.shape[0]
+        dtype = self._result_dtype(batch_in)
+        x = batch_in.astype(dtype, copy=False)
+        if not g.multichannel:
+            x = x.reshape((batch, 1) + x.shape[1:])
+        kernel = self._shared.canonical
+        if self.method != "matrix":  # the cached matrix keeps the kernel's own dtype
+            kernel = kernel.astype(dtype, copy=False)
+        realisation = REALISATIONS[self.method]
+        run = realisation.adjoint if g.transposed else realisation.forward
+        out = run(x, kernel, g, self._shared.cache)
+        return out.reshape((batch,) + self.output_shape).astype(dtype, copy=False)
+
+    def apply(self, x) -> np.ndarray:
+        """Apply to an unflattened array of shape ``(*batch, *input_shape)``.
+
+        Returns an array of shape ``(*batch, *output_shape)``.
+        """
+        x = as_numeric_array(x, "x")
+        nd = len(self.input_shape)
+        if x.ndim < nd or x.shape[x.ndim - nd:] != self.input_shape:
+            raise ValueError(
+                f"x of shape {x.shape} does not end with the operator's input_shape "
+                f"{self.input_shape}; leading batch axes are allowed, nothing else"
+            )
+        batch_shape = x.shape[: x.ndim - nd]
+        out = self._run(x.reshape((-1,) + self.input_shape))
+        return out.reshape(batch_shape + self.output_shape)
+
+    def _check_flat(self, x: np.ndarray, name: str, columns: bool) -> None:
+        n = self.shape[1]
+        ok = x.ndim == 2 and x.shape[0] == n if columns else x.shape in ((n,), (n, 1))
+        if not ok:
+            want = f"({n}, K)" if columns else f"({n},) or ({n}, 1)"
+            raise ValueError(
+                f"{name} of shape {x.shape} does not fit this {self.shape[0]}x{n} operator: "
+                f"expected {want} (a flattened array of input_shape {self.input_shape}); "
+                "use apply() for unflattened arrays"
+            )
+
+    def matvec(self, x):
+        x = as_numeric_array(x, "x")
+        self._check_flat(x, "x", columns=False)
+        return super().matvec(x)
+
+    def matmat(self, X):
+        X = as_numeric_array(X, "X")
+        self._check_flat(X, "X", columns=True)
+        return super().matmat(X)
+
+    def rmatvec(self, x):
+        return self.H.matvec(x)
+
+    def rmatmat(self, X):
+        return self.H.matmat(X)
+
+    def _matvec(self, x):
+        return self._run(np.reshape(x, (1,) + self.input_shape)).reshape(-1)
+
+    def _matmat(self, X):
+        X = np.asarray(X)
+        batch = X.shape[1]
+        out = self._run(np.reshape(X.T, (batch,) + self.input_shape))
+        return out.reshape(batch, -1).T
+
+    def _rmatvec(self, x):
+        return self.H._matvec(x)
+
+    def _rmatmat(self, X):
+        return self.H._matmat(X)
+
+    # --- adjoint and transpose ------------------------------------------------------------
+    def _adjoint(self) -> "ConvOperator":
+        return self._sibling(self.geometry.transpose())
+
+    def _transpose(self) -> "ConvOperator":
+        if not np.iscomplexobj(self.kernel):
+            return self._adjoint()
+        # Aᵀ = conj(A)ᴴ: the adjoint of the operator with the conjugated kernel
+        conj = ConvOperator.__new__(ConvOperator)
+        conj._init(np.conj(self.kernel), self.geometry, self.method)
+        return conj._adjoint()
+
+    # --- explicit forms ----------------------------------------------------------------------
+    def matrix(self) -> sp.csr_array:
+        """The operator's matrix as a ``scipy.sparse.csr_array`` (``A``, or ``Aᴴ`` for ``A.H``)."""
+        cache = self._shared.cache
+        if "A" not in cache:
+            cache["A"] = matrix.build(self._shared.canonical, self.geometry)
+        if not self.geometry.transposed:
+            return cache["A"]
+        if "AH" not in cache:
+            cache["AH"] = sp.csr_array(cache["A"].conj().T)
+        return cache["AH"]
+
+    def toarray(self, max_bytes: int = DENSE_LIMIT_BYTES) -> np.ndarray:
+        """The dense matrix, refused when it would exceed ``max_bytes`` (default 1 GiB)."""
+        rows, cols = self.shape
+        need = rows * cols * self.dtype.itemsize
+        if need > max_bytes:
+            raise ValueError(
+                f"the dense {rows}x{cols} matrix would take {need / 2**30:.2f} GiB, over the "
+                f"limit max_bytes={max_bytes} ({max_bytes / 2**30:.2f} GiB); use op.matrix() "
+                "(sparse) or apply the operator itself (op @ x, op.apply(x))"
+            )
+        return self.matrix().toarray()
+
+    def todense(self, max_bytes: int = DENSE_LIMIT_BYTES) -> np.ndarray:
+        """Same as :meth:`toarray`."""
+        return self.toarray(max_bytes=max_bytes)
