@@ -24,7 +24,7 @@ def _random(rng: np.random.Generator, n: int, complex_: bool) -> np.ndarray:
     return v
 
 
-def dot_test(op: LinearOperator, *, rng=None, rtol: float | None = None) -> float:
+def dot_test(op: LinearOperator, *, rng=None, rtol: float | None = None, atol: float = 0.0) -> float:
     r"""Check ⟨A x, y⟩ = ⟨x, A* y⟩ for random ``x`` and ``y``.
 
     ``x`` and ``y`` are real standard normal vectors for a real operator and complex ones
@@ -41,6 +41,11 @@ def dot_test(op: LinearOperator, *, rng=None, rtol: float | None = None) -> floa
         Source of the random vectors (``numpy.random.default_rng(rng)``).
     rtol : float, optional
         Largest relative error accepted; default :func:`default_rtol` of ``op.dtype``.
+    atol : float, optional
+        Also accept ``|⟨Ax, y⟩ − ⟨x, A*y⟩| <= atol · ‖x‖ · ‖y‖``. The relative error is
+        meaningless when both inner products are rounding noise (an operator that is zero, or
+        nearly so, e.g. a geometry whose outputs read only zero padding); pass about
+        ``eps · ‖A‖`` then. Default 0: the relative test alone.
 
     Returns
     -------
@@ -64,7 +69,8 @@ def dot_test(op: LinearOperator, *, rng=None, rtol: float | None = None) -> floa
     x_ahy = np.vdot(op.rmatvec(y), x)  # ⟨x, A*y⟩ = Σ conj(A*y)·x
     scale = max(abs(ax_y), abs(x_ahy))
     err = float(abs(ax_y - x_ahy) / scale) if scale > 0 else 0.0
-    if not err <= rtol:
+    floor = atol * float(np.linalg.norm(x) * np.linalg.norm(y))
+    if not (err <= rtol or abs(ax_y - x_ahy) <= floor):
         raise AssertionError(
             f"dot test failed for {op!r}: <Ax, y> = {ax_y:.12g}, <x, A*y> = {x_ahy:.12g}, "
             f"relative error {err:.3g} > rtol {rtol:.3g}"
