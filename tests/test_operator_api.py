@@ -130,3 +130,12 @@ def test_spectrum_is_cached_once_and_shared_with_the_adjoint(monkeypatch):
         y = op.apply(x)
         op.H.apply(y)
     assert len(calls) == 1
+
+
+def test_importing_convops_does_not_import_matplotlib_or_hypothesis():
+    import subprocess
+    import sys
+
+    code = "import sys, convops, convops.testing; print('matplotlib' in sys.modules, 'hypothesis' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
