@@ -14,6 +14,7 @@ from .functional import (
 )
 from .geometry import ConvGeometry, make_geometry
 from .operators import ConvOperator
+from .spectral import kernel_spectrum, operator_norm, singular_values
 
 __version__ = "0.1.0"
 
@@ -30,5 +31,8 @@ __all__ = [
     "conv_transpose2d",
     "conv_transpose3d",
     "conv_transpose_matrix",
+    "kernel_spectrum",
     "make_geometry",
+    "operator_norm",
+    "singular_values",
 ]

@@ -315,3 +315,14 @@ class ConvOperator(LinearOperator):
     def todense(self, max_bytes: int = DENSE_LIMIT_BYTES) -> np.ndarray:
         """Same as :meth:`toarray`."""
         return self.toarray(max_bytes=max_bytes)
+
+    # --- the frequency-domain factorisation -------------------------------------------------
+    def factors(self):
+        """The FFT factorisation ``A = S · C · F⁻¹ · diag(Ĥ) · F · Z · P`` (or of ``A*``).
+
+        See :func:`convops.spectral.factors`: a :class:`~convops.spectral.FactorChain` of named
+        factors in application order, whatever ``method`` realises this operator.
+        """
+        from .spectral import factors  # imported here: spectral is the layer above this one
+
+        return factors(self)

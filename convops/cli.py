@@ -1,0 +1,666 @@
+"""The ``convops`` command line: print a convolution's matrix, animate it, check it, take the tour.
+
+::
+
+    convops matrix  --input 4x4 --kernel 3x3            # the 4x16 matrix of seed 001
+    convops matrix  --input 4x4 --kernel 3x3 --transpose  # its 16x4 transpose
+    convops animate --input 5x5 --kernel 3x3 --stride 2 --padding 1 --out conv.gif
+    convops check   --input 8x8 --kernel 3x3 --stride 2  # matrix = direct = fft, dot test
+    convops tour    --out convops-output                 # every tutorial, figures to a folder
+
+Bad arguments exit with status 2 and one line ``convops: error: ...`` on stderr; the
+library's own ``ValueError``/``TypeError`` messages (which name the parameter, the value and
+what is allowed) are passed through on that line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import textwrap
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["main", "build_parser", "format_matrix", "describe_structure", "structural_nnz"]
+
+#: Matrices with more rows or columns than this print a summary instead of every entry.
+PRINT_LIMIT = 100
+#: ``check`` refuses geometries whose reference matrix would store more entries than this.
+CHECK_NNZ_LIMIT = 20_000_000
+#: ``--full`` still refuses to print more entries than this.
+FULL_LIMIT = 250_000
+
+
+class CLIError(Exception):
+    """A bad argument found after parsing (reported as one line, exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line on stderr (no usage block), exit status 2."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # let values such as --values -1,2,3 or --padding -1 through as values (argparse
+        # otherwise takes "-1,2,3" for an option); they are then checked like any other value
+        self._negative_number_matcher = re.compile(r"^-\d[\d.,:eEj+-]*$")
+
+    def error(self, message: str):  # noqa: D401 - argparse's name
+        message = " ".join(str(message).split())
+        self.exit(2, f"convops: error: {message} (see '{self.prog} --help')\n")
+
+
+# ----------------------------------------------------------------------------------------
+# argument types: each raises ArgumentTypeError with the value and the syntax allowed
+# ----------------------------------------------------------------------------------------
+def _split(text: str, seps: str = "x×X,") -> list[str]:
+    for sep in seps[1:]:
+        text = text.replace(sep, seps[0])
+    return text.split(seps[0])
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"4x4"`` → ``(4, 4)``; sizes separated by ``x`` (or ``,``), 1 to 3 of them, each ≥ 1."""
+    try:
+        shape = tuple(int(p) for p in _split(text.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a shape: give sizes separated by 'x', e.g. 4x4 or 8x8x8"
+        ) from None
+    if not 1 <= len(shape) <= 3:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has {len(shape)} sizes; convops handles 1, 2 or 3 spatial axes "
+            "(channels go in --channels)"
+        )
+    if any(n < 1 for n in shape):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: every size must be >= 1")
+    return shape
+
+
+def parse_ints(text: str) -> int | tuple[int, ...]:
+    """``"2"`` → 2, ``"1,2"`` → ``(1, 2)`` (one per spatial axis)."""
+    try:
+        values = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an int or a comma-separated list of ints (one per axis)"
+        ) from None
+    return values[0] if len(values) == 1 else values
+
+
+def parse_padding(text: str):
+    """``valid``/``same``/``full``, an int, or per-axis entries ``N`` or ``LO:HI`` separated by commas."""
+    text = text.strip()
+    if text in ("valid", "same", "full"):
+        return text
+    entries = []
+    try:
+        for part in text.split(","):
+            if ":" in part:
+                lo, hi = part.split(":")
+                entries.append((int(lo), int(hi)))
+            else:
+                entries.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a padding: use valid, same, full, an int, or one entry per "
+            "axis separated by commas, each N or LO:HI (e.g. 1,2 or 0:1,1:0)"
+        ) from None
+    if len(entries) == 1 and isinstance(entries[0], int):
+        return entries[0]
+    return tuple(entries)
+
+
+def parse_channels(text: str) -> tuple[int, int]:
+    """``"CIN:COUT"`` → ``(CIN, COUT)``."""
+    try:
+        cin, cout = (int(p) for p in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not CIN:COUT (two ints separated by a colon, e.g. 2:3)"
+        ) from None
+    if cin < 1 or cout < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: channel counts must be >= 1")
+    return cin, cout
+
+
+def _number(text: str):
+    for kind in (int, float, complex):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    raise ValueError(text)
+
+
+def parse_values(text: str) -> np.ndarray:
+    """Comma-separated numbers (ints, floats or complex like ``1+2j``), in C order."""
+    try:
+        values = [_number(p.strip()) for p in text.split(",")]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of numbers: {str(exc)!r} is not a number "
+            "(write e.g. 1,2,3 or 0.5,-1,2+1j)"
+        ) from None
+    return np.array(values)
+
+
+# ----------------------------------------------------------------------------------------
+# the geometry arguments shared by matrix, animate and check
+# ----------------------------------------------------------------------------------------
+_GEOMETRY_HELP = """\
+shapes are sizes separated by x (4x4, 16, 8x8x8); --stride/--dilation take an int or one
+per axis (2 or 1,2); --padding takes valid, same, full, an int, or one entry per axis
+separated by commas, each N or LO:HI (1,2 or 0:1,1:1). Kernel values are read in C order
+over (C_out, C_in/groups, *kernel); they default to 1, 2, ..., k (complex: 1+2j). --input is
+always the convolution's input (with --transpose, the transposed convolution's output)."""
+
+
+def _add_geometry(p: argparse.ArgumentParser, *, values_default: str) -> None:
+    g = p.add_argument_group("geometry")
+    g.add_argument("--input", "-i", type=parse_shape, required=True, metavar="SHAPE",
+                   help="spatial input size of the convolution, e.g. 4x4")
+    g.add_argument("--kernel", "-k", type=parse_shape, required=True, metavar="SHAPE",
+                   help="spatial kernel size, e.g. 3x3")
+    g.add_argument("--values", type=parse_values, metavar="V1,V2,...",
+                   help=f"kernel values in C order (default: {values_default})")
+    g.add_argument("--stride", "-s", type=parse_ints, default=1, metavar="S",
+                   help="stride: int or one per axis (default 1)")
+    g.add_argument("--padding", "-p", type=parse_padding, default=0, metavar="P",
+                   help="valid | same | full | N | per-axis N or LO:HI, comma-separated (default 0)")
+    g.add_argument("--dilation", "-d", type=parse_ints, default=1, metavar="D",
+                   help="dilation: int or one per axis (default 1)")
+    g.add_argument("--boundary", "-b", default="zeros", metavar="B",
+                   help="zeros | circular | reflect | replicate (default zeros)")
+    g.add_argument("--flip", action="store_true",
+                   help="flip the kernel: signal-processing convolution instead of cross-correlation")
+    g.add_argument("--channels", "-c", type=parse_channels, metavar="CIN:COUT",
+                   help="multi-channel: input (CIN, *input), kernel (COUT, CIN/groups, *kernel)")
+    g.add_argument("--groups", "-g", type=int, default=1, metavar="G",
+                   help="grouped convolution (needs --channels; G divides CIN and COUT)")
+
+
+def _kernel_array(args, default: str) -> np.ndarray:
+    shape = tuple(args.kernel)
+    if args.channels is not None:
+        cin, cout = args.channels
+        if args.groups < 1 or cin % args.groups:
+            raise CLIError(
+                f"--groups {args.groups} is not allowed with --channels {cin}:{cout}: "
+                "groups must be >= 1 and divide both channel counts"
+            )
+        shape = (cout, cin // args.groups) + shape
+    elif args.groups != 1:
+        raise CLIError(f"--groups {args.groups} needs --channels CIN:COUT (a multi-channel kernel)")
+    size = int(np.prod(shape))
+    if args.values is None:
+        if default == "random":
+            return np.random.default_rng(args.seed).standard_normal(size).reshape(shape)
+        return np.arange(1, size + 1).reshape(shape)
+    if args.values.size != size:
+        raise CLIError(
+            f"--values has {args.values.size} numbers but the kernel of shape {shape} needs "
+            f"{size} (C order over {'(C_out, C_in/groups, *kernel)' if args.channels else 'the kernel'})"
+        )
+    return args.values.reshape(shape)
+
+
+def _input_shape(args) -> tuple[int, ...]:
+    shape = tuple(args.input)
+    return ((args.channels[0],) + shape) if args.channels is not None else shape
+
+
+def _operator(args, *, values_default: str = "1..k", method: str = "auto"):
+    from .operators import ConvOperator
+
+    kernel = _kernel_array(args, values_default)
+    op = ConvOperator(
+        kernel, _input_shape(args), stride=args.stride, padding=args.padding,
+        dilation=args.dilation, groups=args.groups, boundary=args.boundary,
+        flip=args.flip, method=method,
+    )
+    return op, kernel
+
+
+# ----------------------------------------------------------------------------------------
+# printing a matrix
+# ----------------------------------------------------------------------------------------
+def _is_integral(values: np.ndarray) -> bool:
+    values = np.asarray(values)
+    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values))
+                and (values.size == 0 or np.max(np.abs(values)) < 1e15))
+
+
+def _format_entries(values: np.ndarray, precision: int) -> np.ndarray:
+    """Entries as strings: integers as integers, others with ``precision`` significant digits."""
+    flat = np.asarray(values).ravel()
+    if np.iscomplexobj(flat):
+        re, im = flat.real, flat.imag
+        if _is_integral(re) and _is_integral(im):
+            fmt = [
+                "0" if (a == 0 and b == 0) else (f"{int(a)}" if b == 0 else
+                                                 (f"{int(b)}j" if a == 0 else f"{int(a)}{int(b):+d}j"))
+                for a, b in zip(re, im)
+            ]
+        else:
+            fmt = [
+                "0" if v == 0 else (f"{v.real:.{precision}g}" if v.imag == 0 else f"{v:.{precision}g}")
+                for v in flat
+            ]
+    elif _is_integral(flat):
+        fmt = [str(int(v)) for v in flat]
+    else:
+        fmt = ["0" if v == 0 else f"{v:.{precision}g}" for v in flat]
+    return np.array(fmt, dtype=object).reshape(np.shape(values))
+
+
+def _index_labels(name: str, shape: Sequence[int]) -> list[str]:
+    return [f"{name}[{','.join(map(str, idx))}]" for idx in np.ndindex(*shape)]
+
+
+def format_matrix(dense: np.ndarray, *, precision: int = 4, row_labels: Sequence[str] | None = None) -> str:
+    """The matrix as text with right-aligned columns, one line per row.
+
+    Integers print as integers (``1 2 3 0 4 ...``, as in the seed's example); other values
+    with ``precision`` significant digits. ``row_labels`` (optional) prefix each row.
+    """
+    cells = _format_entries(dense, precision)
+    width = max((len(c) for c in cells.ravel()), default=1)
+    lines = [" ".join(c.rjust(width) for c in row) for row in cells]
+    if row_labels is not None:
+        lw = max(len(label) for label in row_labels)
+        lines = [f"{label.ljust(lw)} | {line}" for label, line in zip(row_labels, lines)]
+    return "\n".join(lines)
+
+
+def structural_nnz(geometry) -> int:
+    """Number of stored entries of the convolution's matrix, from the geometry alone.
+
+    Row ``(co, o)`` has one column per input channel of its group and per distinct input
+    position its taps read (padding zeros read nothing; other boundaries may fold two taps
+    onto one position).  The columns factorise over the axes, so the count is
+    ``C_out · C_in/groups · Π_axes Σ_o (distinct positions read by row o on that axis)``,
+    computed from per-axis ``(m, k)`` tables without building the matrix.
+    """
+    g = geometry
+    total = g.out_channels * (g.in_channels // g.groups)
+    for a in range(g.ndim):
+        src = g.pad_source_index(a)
+        o = np.arange(g.spatial_out[a])[:, None] * g.stride[a]
+        t = np.arange(g.kernel_size[a])[None, :] * g.dilation[a]
+        table = np.sort(src[o + t], axis=1)
+        valid = table >= 0
+        distinct = valid[:, :1].astype(int).sum() + (valid[:, 1:] & (np.diff(table, axis=1) != 0)).sum()
+        total *= int(distinct)
+    return int(total)
+
+
+def _axes_text(values: Sequence[int]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else ",".join(map(str, values))
+
+
+def describe_structure(geometry) -> str:
+    """A sentence naming the matrix structure of the geometry's operator."""
+    g = geometry
+    D = g.ndim
+    square = all(lo + hi == d * (k - 1) for (lo, hi), d, k in zip(g.padding, g.dilation, g.kernel_size))
+    unit = all(s == 1 for s in g.stride)
+    circulant = g.boundary == "circular" and unit and square
+    if circulant:
+        base = {1: "circulant", 2: "block circulant with circulant blocks (BCCB)",
+                3: "three-level block circulant"}[D]
+    else:
+        base = {1: "Toeplitz", 2: "block Toeplitz with Toeplitz blocks (BTTB)",
+                3: "three-level block Toeplitz"}[D]
+    parts = [base]
+    if g.boundary == "circular" and not circulant:
+        parts.append("plus wrap-around entries where the circular padding reads the far edge")
+    elif g.boundary in ("reflect", "replicate"):
+        parts.append(f"plus {g.boundary} corrections: padded taps fold onto the border columns")
+    if not unit:
+        parts.append(f"keeping every s-th row of the stride-1 matrix (stride {_axes_text(g.stride)})")
+    if any(d > 1 for d in g.dilation):
+        parts.append(f"with d-1 zeros between taps in each band (dilation {_axes_text(g.dilation)})")
+    text = ", ".join(parts)
+    if g.multichannel:
+        grid = f"a {g.out_channels}x{g.in_channels} grid of channel blocks"
+        if g.groups > 1:
+            grid += f", block-diagonal over {g.groups} groups (zero blocks between groups)"
+        text = f"{grid}; each block (co, ci) is {text}"
+    if g.transposed:
+        text = f"the conjugate transpose of a convolution matrix: {text}"
+    return text[0].upper() + text[1:]
+
+
+# ----------------------------------------------------------------------------------------
+# commands
+# ----------------------------------------------------------------------------------------
+def _use_agg() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def _save_plot(op, path: Path, *, large: bool) -> None:
+    _use_agg()
+    import matplotlib.pyplot as plt
+
+    from . import plotting
+
+    if large:
+        ax = plotting.spy(op)
+    else:
+        ax = plotting.plot_matrix(op)
+    fig = ax.figure if hasattr(ax, "figure") and not hasattr(ax, "savefig") else ax
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def cmd_matrix(args) -> int:
+    op, kernel = _operator(args, method="matrix")
+    if args.transpose:
+        op = op.H
+    g = op.geometry
+    rows, cols = op.shape
+    name_in, name_out = ("y", "x") if g.transposed else ("x", "y")
+    what = "transposed convolution" if g.transposed else "convolution"
+    print(f"{g}")
+    print(f"matrix of the {what}: {rows} x {cols}  ({name_out} = M {name_in}, "
+          f"{name_in} of shape {op.input_shape} and {name_out} of shape {op.output_shape} "
+          "flattened in C order)")
+    large = rows > PRINT_LIMIT or cols > PRINT_LIMIT
+    if (large and not args.full) or args.summary:
+        nnz = structural_nnz(g)
+        per_row = g.in_channels // g.groups * int(np.prod(g.kernel_size))
+        print(f"too large to print every entry (limit {PRINT_LIMIT} rows and columns; --full overrides)"
+              if large and not args.summary else "summary:")
+        print(f"  shape:        {rows} x {cols} = {rows * cols:,} entries")
+        print(f"  nonzeros:     {nnz:,} stored entries ({nnz / (rows * cols):.3g} of all), "
+              f"at most {per_row} per {'column' if g.transposed else 'row'}")
+        print(f"  structure:    {describe_structure(g)}")
+        print(f"  kernel:       shape {kernel.shape}, values {_kernel_summary(kernel)}")
+    else:
+        if rows * cols > FULL_LIMIT:
+            raise CLIError(
+                f"--full would print {rows * cols:,} entries (limit {FULL_LIMIT:,}); "
+                "use the summary (drop --full) or --plot FILE"
+            )
+        dense = op.matrix().toarray()
+        labels = _index_labels(name_out, op.output_shape) if args.labels else None
+        print(format_matrix(dense, precision=args.precision, row_labels=labels))
+        if args.labels:
+            cols_txt = _index_labels(name_in, op.input_shape)
+            shown = " ".join(cols_txt) if len(cols_txt) <= 8 else " ".join(cols_txt[:4] + ["..."] + cols_txt[-2:])
+            print(f"columns: {shown}")
+        print(f"structure: {describe_structure(g)}")
+    if args.plot is not None:
+        _save_plot(op, args.plot, large=large)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _kernel_summary(kernel: np.ndarray) -> str:
+    flat = kernel.ravel()
+    cells = _format_entries(flat[:9], 4)
+    return ", ".join(cells) + (", ..." if flat.size > 9 else "")
+
+
+def cmd_animate(args) -> int:
+    op, _ = _operator(args, method="direct")
+    if args.out.suffix.lower() not in (".gif", ".mp4"):
+        raise CLIError(f"--out {str(args.out)!r} must end in .gif or .mp4")
+    if args.fractional and not args.transpose:
+        raise CLIError("--fractional shows the transposed convolution; add --transpose")
+    _use_agg()
+    import matplotlib.pyplot as plt
+
+    from . import plotting
+
+    target = op.H if args.transpose else op
+    kwargs = {"fractional": True} if args.fractional else {}
+    start = time.perf_counter()
+    anim = plotting.animate(target, **kwargs)
+    try:
+        plotting.save_animation(anim, args.out, fps=args.fps)
+    except RuntimeError as exc:  # e.g. no ffmpeg for an .mp4: say so in one line
+        raise CLIError(str(exc)) from None
+    finally:
+        plt.close("all")
+    frames = ""
+    if args.out.suffix.lower() == ".gif":
+        from PIL import Image
+
+        with Image.open(args.out) as im:
+            frames = f" ({im.n_frames} frames)"
+    print(f"{target.geometry}")
+    print(f"wrote {args.out}{frames} in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .operators import REALISATIONS, ConvOperator
+    from .testing import default_rtol, dot_test
+
+    kernel = _kernel_array(args, args.values_default)
+    dtype = np.dtype(args.dtype)
+    if np.iscomplexobj(kernel) and dtype.kind != "c":
+        dtype = np.result_type(dtype, np.complex64)
+    kernel = kernel.astype(dtype)
+    common = dict(stride=args.stride, padding=args.padding, dilation=args.dilation,
+                  groups=args.groups, boundary=args.boundary, flip=args.flip)
+    from .geometry import make_geometry
+
+    nnz = structural_nnz(make_geometry(kernel.shape, _input_shape(args), **common))
+    if nnz > CHECK_NNZ_LIMIT:
+        raise CLIError(
+            f"check builds the explicit matrix as its reference, and this one has {nnz:,} stored "
+            f"entries (limit {CHECK_NNZ_LIMIT:,}); use a smaller geometry"
+        )
+    ops = {m: ConvOperator(kernel, _input_shape(args), method=m, **common) for m in REALISATIONS}
+    ref = ops["matrix"]
+    rng = np.random.default_rng(args.seed)
+
+    def rand(shape):
+        v = rng.standard_normal(shape)
+        if dtype.kind == "c":
+            v = v + 1j * rng.standard_normal(shape)
+        return v.astype(dtype)
+
+    x, y = rand(ref.input_shape), rand(ref.output_shape)
+    Ax_ref, AHy_ref = ref.apply(x), ref.H.apply(y)
+    tol = args.rtol if args.rtol is not None else 1000 * np.finfo(dtype).eps
+    dot_tol = default_rtol(dtype)
+
+    def rel(a, b):
+        scale = np.max(np.abs(b)) if b.size else 0.0
+        return float(np.max(np.abs(a - b)) / scale) if scale > 0 else float(np.max(np.abs(a - b), initial=0.0))
+
+    print(f"{ref.geometry}")
+    print(f"A: {ref.shape[0]} x {ref.shape[1]}, dtype {ref.dtype}, kernel {kernel.shape}; "
+          f"A x has shape {ref.output_shape}, A* y has shape {ref.input_shape}")
+    header = f"{'realisation':<12} {'A x shape':<14} {'A* y shape':<14} {'max|Δ(A x)|':>12} {'max|Δ(A* y)|':>13} {'dot test':>10}"
+    print(header)
+    print("-" * len(header))
+    ok = True
+    for name, op in ops.items():
+        Ax, AHy = op.apply(x), op.H.apply(y)
+        shapes_ok = Ax.shape == Ax_ref.shape and AHy.shape == AHy_ref.shape
+        e_fwd = rel(Ax, Ax_ref) if shapes_ok else float("inf")
+        e_adj = rel(AHy, AHy_ref) if shapes_ok else float("inf")
+        try:
+            dot = dot_test(op, rng=args.seed, rtol=dot_tol)
+            dot_txt = f"{dot:.1e}"
+        except AssertionError:
+            dot, dot_txt = float("inf"), "FAILED"
+        ok &= shapes_ok and e_fwd <= tol and e_adj <= tol and dot <= dot_tol
+        ref_txt = "(reference)" if name == "matrix" else None
+        print(f"{name:<12} {str(Ax.shape):<14} {str(AHy.shape):<14} "
+              f"{ref_txt or f'{e_fwd:.1e}':>12} {ref_txt or f'{e_adj:.1e}':>13} {dot_txt:>10}")
+    print("-" * len(header))
+    print("max|Δ| is the largest difference from the matrix realisation, relative to the largest "
+          "entry of the matrix result")
+    if ok:
+        print(f"OK: the three realisations agree (max|Δ| <= {tol:.1e}) and pass the dot test "
+              f"(<= {dot_tol:.0e})")
+        return 0
+    print(f"MISMATCH: a realisation differs by more than {tol:.1e} or fails the dot test "
+          f"(rtol {dot_tol:.0e})")
+    return 1
+
+
+def cmd_tour(args) -> int:
+    _use_agg()
+    from . import tutorials
+
+    if args.list:
+        for i, t in enumerate(tutorials.TUTORIALS, 1):
+            print(f"{i}. {t.title:<36} {tutorials.tutorial_path(t.name)}")
+        return 0
+    only = None
+    if args.only is not None:
+        try:
+            only = [int(p) for p in args.only.split(",")]
+        except ValueError:
+            raise CLIError(f"--only {args.only!r} is not a comma-separated list of tutorial numbers") from None
+        bad = [i for i in only if not 1 <= i <= len(tutorials.TUTORIALS)]
+        if bad:
+            raise CLIError(f"--only {args.only!r}: there are tutorials 1 to {len(tutorials.TUTORIALS)}")
+    return tutorials.tour(args.out, only=only, quiet=args.quiet)
+
+
+# ----------------------------------------------------------------------------------------
+# the parser
+# ----------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    """The ``convops`` argument parser (one subcommand per job)."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    def wrap(text: str) -> str:
+        return textwrap.fill(text, 88)
+
+    parser = _Parser(
+        prog="convops",
+        description="Convolution and transposed convolution as one linear map and its adjoint.\n"
+                    "Start with:  convops tour",
+        formatter_class=formatter,
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"convops {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser(
+        "matrix", help="print the matrix of a convolution (or its transpose)",
+        description=wrap("Print the matrix of a convolution (rows: outputs, columns: inputs, both "
+                    "flattened in C order), or of its transposed convolution with --transpose. "
+                    "Integers print as integers; large matrices print a summary."),
+        epilog=_GEOMETRY_HELP + "\n\nexamples:\n  convops matrix --input 4x4 --kernel 3x3\n"
+               "  convops matrix --input 4x4 --kernel 3x3 --transpose\n"
+               "  convops matrix --input 5 --kernel 3 --stride 2 --padding 1 --labels\n"
+               "  convops matrix --input 64x64 --kernel 3x3 --padding same   # summary",
+        formatter_class=formatter,
+    )
+    _add_geometry(p, values_default="1, 2, ..., k")
+    p.add_argument("--transpose", "-T", action="store_true",
+                   help="the transposed convolution's matrix (the conjugate transpose)")
+    p.add_argument("--labels", action="store_true", help="prefix each row with its output index")
+    p.add_argument("--precision", type=int, default=4, help="significant digits for non-integers (default 4)")
+    p.add_argument("--full", action="store_true", help=f"print every entry even past {PRINT_LIMIT} rows/columns")
+    p.add_argument("--summary", action="store_true", help="print only the summary (shape, nonzeros, structure)")
+    p.add_argument("--plot", type=Path, metavar="FILE", help="also save a heatmap (or sparsity plot) to FILE")
+    p.set_defaults(func=cmd_matrix)
+
+    p = sub.add_parser(
+        "animate", help="save the conv-arithmetic animation of a geometry (GIF)",
+        description=wrap("Save the sliding-window animation (Dumoulin & Visin): the kernel footprint "
+                    "moving over the padded input by the stride. With --transpose, the scatter "
+                    "view of the transposed convolution; with --fractional, its equivalent "
+                    "zero-inserted ('fractionally strided') direct convolution. 1D and 2D."),
+        epilog=_GEOMETRY_HELP + "\n\nexamples:\n"
+               "  convops animate --input 5x5 --kernel 3x3 --stride 2 --padding 1 --out conv.gif\n"
+               "  convops animate --input 5x5 --kernel 3x3 --stride 2 --out up.gif --transpose --fractional",
+        formatter_class=formatter,
+    )
+    _add_geometry(p, values_default="1, 2, ..., k")
+    p.add_argument("--out", "-o", type=Path, required=True, metavar="FILE.gif", help="where to write the animation")
+    p.add_argument("--transpose", "-T", action="store_true", help="animate the transposed convolution (scatter)")
+    p.add_argument("--fractional", action="store_true",
+                   help="with --transpose: show the zero-inserted input and a direct convolution")
+    p.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
+    p.set_defaults(func=cmd_animate)
+
+    p = sub.add_parser(
+        "check", help="check that matrix, direct and fft agree and pass the dot test",
+        description=wrap("Apply the three realisations (matrix, direct, fft) of A and of A* to the same "
+                    "random vectors, print the output shapes and the largest differences from the "
+                    "matrix result, and run the dot test <Ax, y> = <x, A*y> on each. "
+                    "Exit status 0 when they agree, 1 when they do not."),
+        epilog=_GEOMETRY_HELP + "\n\nexamples:\n  convops check --input 8x8 --kernel 3x3 --stride 2 --padding 1\n"
+               "  convops check --input 6x6x6 --kernel 3x3x3 --channels 2:4 --boundary circular --padding 1\n"
+               "  convops check --input 16 --kernel 4 --values=1,2j,-1,0.5 --dtype complex128",
+        formatter_class=formatter,
+    )
+    _add_geometry(p, values_default="random normal (--seed)")
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32", "complex128", "complex64"],
+                   help="dtype of kernel and vectors (default float64)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random vectors (default 0)")
+    p.add_argument("--rtol", type=float, default=None,
+                   help="largest relative difference accepted (default 1000 x machine epsilon)")
+    p.set_defaults(func=cmd_check, values_default="random")
+
+    p = sub.add_parser(
+        "tour", help="run every tutorial: narrative and results here, figures to a folder",
+        description=wrap("Run the tutorials in order: their text and results are printed here, every "
+                    "figure and animation is written to --out, and the files written are listed "
+                    "at the end. Each tutorial asserts what it claims, so a run that finishes "
+                    "has checked all of it."),
+        epilog="examples:\n  convops tour\n  convops tour --out /tmp/tour --only 1,3\n  convops tour --list",
+        formatter_class=formatter,
+    )
+    p.add_argument("--out", "-o", type=Path, default=Path("convops-output"), metavar="DIR",
+                   help="folder for figures and animations (default ./convops-output)")
+    p.add_argument("--only", metavar="N,M", help="run only these tutorials (numbers, e.g. 1,3)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no narrative, only results and progress")
+    p.add_argument("--list", action="store_true", help="list the tutorials and where their scripts are, then exit")
+    p.set_defaults(func=cmd_tour)
+    return parser
+
+
+def _reconfigure_streams() -> None:
+    # the narrative uses symbols like ‖ and ᵀ; never crash on a terminal that cannot show them
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):
+            pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``convops`` command line; returns the exit status."""
+    _reconfigure_streams()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except (CLIError, ValueError, TypeError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"convops: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("convops: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # output piped into e.g. `head`: stop quietly (the recipe of the Python docs)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
