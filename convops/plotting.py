@@ -71,7 +71,16 @@ _VALUE_GID = "convops.running-value"
 # shared helpers
 # ----------------------------------------------------------------------------------------
 def _format_value(v: float, precision: int) -> str:
-    """Integers as integers; other values with ``precision`` decimals (``g`` if that hides them)."""
+    """Integers as integers; other values with ``precision`` decimals (``g`` if that hides them).
+
+    Complex values print as ``a+bj`` (each part formatted the same way).
+    """
+    if isinstance(v, complex) or np.iscomplexobj(v):
+        v = complex(v)
+        if v.imag != 0:
+            im = _format_value(abs(v.imag), precision)
+            return f"{_format_value(v.real, precision)}{'-' if v.imag < 0 else '+'}{im}j"
+        v = v.real
     v = float(v)
     if v.is_integer() and abs(v) < 1e15:
         return str(int(v))

@@ -561,3 +561,14 @@ class TestViewsDrawAndRefuse:
         monkeypatch.setattr(plt, "show", fail)
         A = ConvOperator(np.ones((2, 2)), (3, 3))
         P.plot_matrix(A), P.spy(A), P.plot_overlap(A), P.plot_spectrum(A), P.animate(A)
+
+
+@pytest.mark.filterwarnings("error")
+def test_complex_kernels_animate_without_warnings_and_format_both_parts():
+    assert P._format_value(1.5 - 0.25j, 2) == "1.50-0.25j"
+    assert P._format_value(3 + 0j, 2) == "3"
+    op = ConvOperator(np.array([1 + 1j, 2, 3j]), (5,))
+    for o in (op, op.H):
+        anim = P.animate(o)
+        for i in range(anim.frame_count):
+            anim.draw_frame(i)  # a ComplexWarning here would fail the test
