@@ -7,6 +7,7 @@ matrix).  ``A`` and ``A.H`` share one cache, so the spectrum is computed once fo
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Sequence
 
@@ -34,28 +35,92 @@ REALISATIONS: dict[str, ModuleType] = {"matrix": matrix, "direct": direct, "fft"
 DENSE_LIMIT_BYTES = 2**30
 
 
-def choose_method(geometry: ConvGeometry, batch: int = 1) -> str:
-    """Pick ``"direct"`` or ``"fft"`` from an operation-count model.
+def choose_method(geometry: ConvGeometry, batch: int = 1, dtype=np.float64, *, costs: bool = False):
+    r"""Pick ``"direct"`` or ``"fft"`` by estimating both run times (seconds).
 
-    Direct: ``C_out · C_in/groups · prod(k) · prod(m)`` multiply-adds (strides skip
-    outputs).  FFT: a forward and an inverse transform per channel on the grid
-    ``N`` (``~ N log₂ N`` each) plus ``C_out · C_in/groups`` products per frequency.
-    The constants are per-element times of numpy's strided multiply-add and scipy's
-    FFT on a 2-core machine; ``"matrix"`` is never chosen (building it costs more than
-    applying the others).
+    In the spirit of :func:`scipy.signal.choose_conv_method`: operation counts times
+    per-operation costs measured on a 2-core machine (numpy 2 / OpenBLAS, scipy.fft),
+    plus the fixed Python cost of a call.  ``"matrix"`` is never chosen: building it
+    costs far more than applying either of the others, and its matvec is no faster than
+    the direct realisation it is built from.
+
+    * direct, one channel: ``T·M`` multiply-adds (``T`` taps, ``M`` outputs; the
+      adjoint does the same number, one phase of the input at a time) at ~0.45 ns each
+      on one core, split over the cores for large outputs, plus ~1.5 µs per tap and
+      cache block and two passes over the padded grid (pad, crop).
+    * direct, channels: ``2·C_out·(C_in/G)·T·M`` flops of one BLAS GEMM (~100 GFLOP/s
+      in float32) and the im2col copy of ``C_in·T`` values per output.
+    * fft: a transform per input and output channel on the grid ``N``
+      (``~0.25 ns · N log₂ N`` each with two workers, more for 1-D grids, which scipy
+      does not split over threads), ``C_out·(C_in/G)`` complex products per frequency
+      for channels, and a fixed cost per spatial axis (each axis is one scipy call).
+
+    Single precision is cheaper for both (factor 0.6–0.7), complex data dearer (the
+    direct realisation ~2.5×, full complex transforms ~2×).  The choice is within 20 %
+    of the faster realisation on the benchmark grid (``benchmarks/run.py``).
+
+    Parameters
+    ----------
+    geometry : ConvGeometry
+    batch : int
+        Number of inputs applied at once (``matmat`` columns).
+    dtype : dtype
+        The operator's dtype (single/double precision, real/complex).
+    costs : bool
+        Return the estimates ``{"direct": seconds, "fft": seconds}`` instead of the name.
     """
     g = geometry
-    taps = int(np.prod(g.kernel_size))
-    m = int(np.prod(g.spatial_out))
-    grid = int(np.prod(g.fft_shape))
+    dt = np.dtype(dtype)
+    single = dt in (np.float32, np.complex64)
+    cplx = dt.kind == "c"
+    D = g.ndim
+    taps = math.prod(g.kernel_size)
+    m = math.prod(g.spatial_out)
+    n = math.prod(g.spatial_in)
+    grid = math.prod(g.fft_shape)
+    padded = math.prod(g.padded_extent)
     cin_g = g.in_channels // g.groups
-    direct_cost = 1.0 * g.out_channels * cin_g * taps * m
-    if g.multichannel:
-        direct_cost *= 0.25  # im2col + BLAS GEMM is far cheaper per multiply-add
-    fft_cost = 0.25 * (g.in_channels + g.out_channels) * grid * np.log2(max(grid, 2)) + (
-        1.5 * g.out_channels * cin_g * grid / 2
+    batch = max(int(batch), 1)
+    ns = 1e-9
+    call = 40e-6  # Python cost of one application (dispatch, plans, allocation)
+
+    # --- direct --------------------------------------------------------------------------
+    if not g.multichannel:
+        prec = (0.6 if single else 1.0) * (2.5 if cplx else 1.0)
+        dest = batch * max(m, n)
+        cores = 1.8 if dest >= 1 << 17 else 1.0  # the tap loop splits into threads
+        blocks = -(-dest // (1 << 16))
+        t_direct = (
+            call
+            + 1.5e-6 * taps * blocks
+            + 0.45 * ns * prec * batch * taps * m / cores
+            + 1.0 * ns * prec * batch * padded
+        )
+    else:
+        flop = (0.01 if single else 0.02) * ns * (4 if cplx else 1)
+        t_direct = (
+            call
+            + flop * 2 * batch * g.out_channels * cin_g * taps * m
+            + 0.3 * ns * batch * g.in_channels * taps * m
+            + 1.0 * ns * batch * (g.in_channels + g.out_channels) * padded
+        )
+
+    # --- fft -----------------------------------------------------------------------------
+    per_point = (0.2 if D > 1 else 0.6) * ns * (0.7 if single else 1.0) * (2.0 if cplx else 1.0)
+    log = math.log2(max(grid, 2))
+    # with a stride, one of the two transforms runs on a grid Π s times smaller
+    strided = 0.5 + 0.5 / math.prod(g.stride)
+    t_fft = (
+        {1: 50e-6, 2: 0.4e-3, 3: 0.9e-3}[D]
+        + per_point * strided * batch * (g.in_channels + g.out_channels) * grid * log
+        + 1.0 * ns * batch * (g.in_channels + g.out_channels) * grid
     )
-    return "direct" if direct_cost <= fft_cost else "fft"
+    if g.multichannel:
+        # per frequency, one (C_out/G × C_in/G) block product, through numpy's matmul
+        t_fft += 1.0 * ns * batch * g.out_channels * cin_g * grid / (1 if cplx else 2)
+    if costs:
+        return {"direct": t_direct, "fft": t_fft}
+    return "direct" if t_direct <= t_fft else "fft"
 
 
 class _Shared:
@@ -64,7 +129,7 @@ class _Shared:
     def __init__(self, kernel: np.ndarray, geometry: ConvGeometry, method: str):
         self.kernel = kernel
         self.canonical = geometry.canonical_kernel(kernel)
-        self.method = choose_method(geometry) if method == "auto" else method
+        self.method = choose_method(geometry, dtype=kernel.dtype) if method == "auto" else method
         self.cache: dict = {}
 
 
@@ -166,6 +231,7 @@ class ConvOperator(LinearOperator):
         kernel = kernel.astype(dtype, copy=False)
         self._shared = shared if shared is not None else _Shared(kernel, geometry, method)
         self.geometry = geometry
+        self._adjoint_op: ConvOperator | None = None  # built once: solvers call rmatvec often
         super().__init__(dtype=dtype, shape=geometry.shape)
 
     def _sibling(self, geometry: ConvGeometry) -> "ConvOperator":
@@ -278,7 +344,11 @@ class ConvOperator(LinearOperator):
 
     # --- adjoint and transpose ------------------------------------------------------------
     def _adjoint(self) -> "ConvOperator":
-        return self._sibling(self.geometry.transpose())
+        if self._adjoint_op is None:
+            adjoint = self._sibling(self.geometry.transpose())
+            adjoint._adjoint_op = self
+            self._adjoint_op = adjoint
+        return self._adjoint_op
 
     def _transpose(self) -> "ConvOperator":
         if not np.iscomplexobj(self.kernel):

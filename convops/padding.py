@@ -6,6 +6,12 @@ entry back onto the input entry it was read from: for ``"zeros"`` that is a crop
 ``"circular"``, ``"reflect"`` and ``"replicate"`` the border is folded back onto the
 wrapped, mirrored or edge entries.  Both realisations of the sliding window (direct and
 fft) use this pair, so the adjoint of a non-zero boundary is exact in both.
+
+Both maps cost one copy of the interior plus work on the border (a few kernel widths):
+``pad`` copies ``x`` once into the padded buffer and fills the border from it, axis by
+axis; ``fold`` adds the border back onto the interior, axis by axis, and copies the
+interior out once.  (``numpy.pad`` followed by a crop, and a fold through fresh arrays per
+axis, each made one full copy per axis.)
 """
 
 from __future__ import annotations
@@ -16,38 +22,100 @@ from .geometry import ConvGeometry
 
 __all__ = ["pad", "fold"]
 
-_NUMPY_MODE = {"zeros": "constant", "circular": "wrap", "reflect": "reflect", "replicate": "edge"}
+
+def _lead(ndim_spatial: int, axis: int, index) -> tuple:
+    """An index tuple for arrays ``(B, C, *spatial)`` that applies ``index`` on ``axis``."""
+    return (slice(None),) * (2 + axis) + (index,)
+
+
+def _fits(geometry: ConvGeometry) -> bool:
+    """Whether the whole input lies inside the padded extent on every axis."""
+    return all(
+        lo + n <= ext
+        for (lo, _), n, ext in zip(geometry.padding, geometry.spatial_in, geometry.padded_extent)
+    )
 
 
 def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """Apply ``P``: ``(B, C, *n)`` → ``(B, C, *padded_extent)``."""
-    widths = [(0, 0), (0, 0)]
-    crop = [slice(None), slice(None)]
-    for (lo, _), n, ext in zip(geometry.padding, geometry.spatial_in, geometry.padded_extent):
-        widths.append((lo, max(ext - lo - n, 0)))
-        crop.append(slice(0, ext))
-    if all(w == (0, 0) for w in widths):
-        return x[tuple(crop)]
-    return np.pad(x, widths, mode=_NUMPY_MODE[geometry.boundary])[tuple(crop)]
+    """Apply ``P``: ``(B, C, *n)`` → ``(B, C, *padded_extent)``.
 
-
-def fold(xp: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """Apply ``Pᵀ``: ``(B, C, *padded_extent)`` → ``(B, C, *n)``, summing folded entries."""
-    out = xp
-    for axis in range(geometry.ndim):
-        ax = axis + 2
-        n, ext = geometry.spatial_in[axis], geometry.padded_extent[axis]
-        lo = geometry.padding[axis][0]
-        moved = np.moveaxis(out, ax, 0)
-        folded = np.zeros((n,) + moved.shape[1:], dtype=out.dtype)
-        end = min(lo + n, ext)
-        if end > lo:
-            folded[: end - lo] = moved[lo:end]
-        if geometry.boundary != "zeros":
-            border = np.concatenate([np.arange(0, min(lo, ext)), np.arange(lo + n, ext)])
-            if border.size:
-                src = geometry.pad_source_index(axis)[border]
-                # the border is at most a few kernel widths: add.at on it is cheap
-                np.add.at(folded, src, moved[border])
-        out = np.moveaxis(folded, 0, ax)
+    The border entry at padded index ``p`` on an axis takes the value of input entry
+    ``q = geometry.pad_source_index(axis)[p]`` (zero where ``q = -1``).  When no padded
+    entry is read the result is a view of ``x`` (treat it as read-only).
+    """
+    D = geometry.ndim
+    ext = geometry.padded_extent
+    lows = [lo for lo, _ in geometry.padding]
+    if not any(lows) and all(e <= n for e, n in zip(ext, geometry.spatial_in)):
+        return x[(slice(None), slice(None)) + tuple(slice(0, e) for e in ext)]
+    if not _fits(geometry):
+        # part of the input is never read (or the padding exceeds the extent): gather per
+        # axis through the source index, which handles every case
+        out = x
+        for a in range(D):
+            src = geometry.pad_source_index(a)
+            taken = np.take(out, np.maximum(src, 0), axis=2 + a)
+            if (src < 0).any():
+                taken[_lead(D, a, src < 0)] = 0
+            out = taken
+        return np.ascontiguousarray(out)
+    zeros = geometry.boundary == "zeros"
+    out = (np.zeros if zeros else np.empty)(x.shape[:2] + ext, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for lo, n in zip(lows, geometry.spatial_in))] = x
+    if zeros:
+        return out
+    # fill the border axis by axis from the interior already in place (as numpy.pad does):
+    # once axis a is filled, its border rows carry the right values into later axes
+    for a in range(D):
+        lo, n = lows[a], geometry.spatial_in[a]
+        border = np.concatenate([np.arange(0, lo), np.arange(lo + n, ext[a])])
+        if border.size:
+            src = geometry.pad_source_index(a)[border] + lo
+            out[_lead(D, a, border)] = out[_lead(D, a, src)]
     return out
+
+
+def fold(xp: np.ndarray, geometry: ConvGeometry, overwrite: bool = False) -> np.ndarray:
+    """Apply ``Pᵀ``: ``(B, C, *padded_extent)`` → ``(B, C, *n)``, summing folded entries.
+
+    With ``overwrite=True`` the border sums are accumulated inside ``xp`` (which is then
+    garbage); otherwise ``xp`` is left untouched.
+    """
+    D = geometry.ndim
+    ext = geometry.padded_extent
+    n_all = geometry.spatial_in
+    lows = [lo for lo, _ in geometry.padding]
+    if geometry.boundary == "zeros":
+        out = np.zeros(xp.shape[:2] + n_all, dtype=xp.dtype)
+        dst, src = [], []
+        for lo, n, e in zip(lows, n_all, ext):
+            end = max(min(lo + n, e), lo)
+            dst.append(slice(0, end - lo))
+            src.append(slice(lo, end))
+        if all(s.stop > s.start for s in src):
+            out[(slice(None), slice(None)) + tuple(dst)] = xp[(slice(None), slice(None)) + tuple(src)]
+        return out
+    if not _fits(geometry):
+        # general case: per axis, scatter-add every padded position onto its source
+        out = xp
+        for a in range(D):
+            srcs = geometry.pad_source_index(a)
+            moved = np.moveaxis(out, 2 + a, 0)
+            folded = np.zeros((n_all[a],) + moved.shape[1:], dtype=xp.dtype)
+            keep = srcs >= 0
+            np.add.at(folded, srcs[keep], moved[keep])
+            out = np.moveaxis(folded, 0, 2 + a)
+        return np.ascontiguousarray(out)
+    work = xp if overwrite else xp.copy()
+    # axis by axis: add each border slab onto the interior slab it was read from (the border
+    # is a few kernel widths, so a loop over its positions is short); the interior view of
+    # this axis then carries the folded values into the next axes
+    view = work
+    for a in range(D):
+        lo, n = lows[a], n_all[a]
+        srcs = geometry.pad_source_index(a)
+        for p in list(range(0, lo)) + list(range(lo + n, ext[a])):
+            target = view[_lead(D, a, lo + srcs[p])]
+            np.add(target, view[_lead(D, a, p)], out=target)
+        view = view[_lead(D, a, slice(lo, lo + n))]
+    return np.ascontiguousarray(view)

@@ -84,3 +84,8 @@ def test_dot_test_reports_the_figures():
     with pytest.raises(AssertionError) as info:
         dot_test(bad, rng=0)
     assert "<Ax, y>" in str(info.value) and "relative error" in str(info.value)
+
+
+def test_the_adjoint_is_built_once_and_its_adjoint_is_the_operator():
+    op = ConvOperator(np.ones((3, 3)), (6, 6))
+    assert op.H is op.H and op.H.H is op
