@@ -108,3 +108,25 @@ def test_realisations_agree_with_each_other_in_float32(spec, seed):
         np.testing.assert_allclose(o, outs[0], atol=1e-5 * scale, rtol=0)
     for b in backs[1:]:
         np.testing.assert_allclose(b, backs[0], atol=1e-5 * scale, rtol=0)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("kernel_shape, input_shape", [((3, 3), (40, 40)), ((4, 2, 3, 3), (2, 20, 20))])
+def test_results_do_not_alias_reused_work_arrays(method, kernel_shape, input_shape, monkeypatch):
+    """The realisations reuse work arrays between calls; what they return must be fresh."""
+    from convops import direct
+
+    rng = np.random.default_rng(7)
+    w = rng.standard_normal(kernel_shape)
+    op = ConvOperator(w, input_shape, padding=1, stride=2, method=method)
+    R = dense_of_geometry(w, op.geometry)
+    x1, x2 = rng.standard_normal((2,) + input_shape)
+    y1 = op.apply(x1)
+    b1 = op.H.apply(y1)
+    y2 = op.apply(x2)  # would overwrite y1 or b1 if they shared memory with a work array
+    op.H.apply(y2)
+    np.testing.assert_allclose(y1.ravel(), R @ x1.ravel(), atol=1e-10)
+    np.testing.assert_allclose(b1.ravel(), R.T @ y1.ravel(), atol=1e-10)
+    monkeypatch.setattr(direct, "SCRATCH_MAX_BYTES", 0)  # reuse switched off: same results
+    np.testing.assert_allclose(op.apply(x1), y1, atol=1e-12)
+    np.testing.assert_allclose(op.H.apply(y1), b1, atol=1e-12)

@@ -181,3 +181,15 @@ def test_torch_complex_conv_transpose_is_the_plain_transpose():
     ref = F.conv_transpose1d(torch.tensor(y), torch.tensor(w)).numpy()
     assert not np.allclose(convops.conv_transpose1d(y, w), ref)
     np.testing.assert_allclose(convops.conv_transpose1d(y, w.conj()), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_large_grids_that_take_the_threaded_and_blocked_paths(method):
+    """400² outputs exceed the direct realisation's threading threshold and its cache blocks."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((404, 404))
+    w = rng.standard_normal((5, 5))
+    y = conv(x, w, padding="valid", method=method)
+    np.testing.assert_allclose(y, ss.correlate(x, w, "valid", method="fft"), atol=1e-9)
+    back = conv_transpose(y, w, method=method)  # adjoint of valid correlation = full convolution
+    np.testing.assert_allclose(back, ss.convolve(y, w, "full", method="fft"), atol=1e-9)
