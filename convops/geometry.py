@@ -337,10 +337,23 @@ class ConvGeometry:
         Any grid at least as large as the padded input is exact for the sliding window:
         the outputs read ``x̃[o·s + t·d]`` with ``o·s + t·d < padded_extent``, so no
         circular wrap-around reaches them.
+
+        With a stride ``s > 1`` the grid is a multiple of ``s`` when such a fast length is at
+        most 25 % longer: then the strided output is a folding of the spectrum and the
+        adjoint a replication (:mod:`convops.fft`), instead of a transform of the whole
+        zero-inserted grid.
         """
         from scipy.fft import next_fast_len
 
-        return tuple(next_fast_len(e, real=True) for e in self.padded_extent)
+        grid = []
+        for e, s in zip(self.padded_extent, self.stride):
+            fast = next_fast_len(e, real=True)
+            if s > 1 and fast % s:
+                divisible = s * next_fast_len(-(-e // s), real=True)
+                if divisible <= 1.25 * fast:
+                    fast = divisible
+            grid.append(fast)
+        return tuple(grid)
 
     # --- derived geometries -----------------------------------------------------------
     def transpose(self) -> "ConvGeometry":

@@ -139,3 +139,19 @@ def test_importing_convops_does_not_import_matplotlib_or_hypothesis():
     code = "import sys, convops, convops.testing; print('matplotlib' in sys.modules, 'hypothesis' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+@given(spec=cst.conv_specs())
+def test_fft_grid_covers_the_padded_input_and_prefers_stride_multiples(spec):
+    from scipy.fft import next_fast_len
+
+    g = spec.geometry()
+    for e, s, N in zip(g.padded_extent, g.stride, g.fft_shape):
+        assert N >= e and next_fast_len(N, real=True) == N
+        if N % s:  # only when no multiple of s within 25 % of the fast length exists
+            assert s * next_fast_len(-(-e // s), real=True) > 1.25 * next_fast_len(e, real=True)
+
+
+def test_fft_grid_example_128_cubed_stride_2():
+    g = convops.make_geometry((9, 9, 9), (128, 128, 128), stride=2, padding=4)
+    assert g.padded_extent == (135,) * 3 and g.fft_shape == (144,) * 3  # 135 is fast but odd
