@@ -21,6 +21,7 @@ from .geometry import (
     make_geometry,
     normalize_dtype,
     transpose_input_length,
+    validate_groups,
 )
 from .operators import ConvOperator
 
@@ -170,8 +171,7 @@ def _convnd(ndim, input, weight, bias, stride, padding, dilation, groups, paddin
 def _conv_transposend(ndim, input, weight, bias, stride, padding, output_padding, groups, dilation, method):
     name = f"conv_transpose{ndim}d"
     y, w, unbatched = _torch_input(input, weight, ndim, name)
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"groups={groups!r} is not allowed: it must be an int >= 1")
+    groups = validate_groups(groups)  # needed here already: it sets the output's channels
     if y.shape[-(ndim + 1)] != w.shape[0]:
         raise ValueError(
             f"input has {y.shape[-(ndim + 1)]} channels but the weight of shape {w.shape} "

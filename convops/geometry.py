@@ -33,6 +33,7 @@ __all__ = [
     "METHODS",
     "Method",
     "validate_method",
+    "validate_groups",
     "PADDING_MODES",
     "make_geometry",
     "transpose_input_length",
@@ -180,6 +181,15 @@ def validate_method(method) -> str:
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method={method!r} is not a realisation; use one of {METHODS}")
     return method
+
+
+def validate_groups(groups) -> int:
+    """``groups`` as an int ``>= 1`` (whether it divides the channels is checked with them)."""
+    if not _is_int(groups):
+        raise TypeError(f"groups must be an int; got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"groups={groups!r} is not allowed: it must be >= 1")
+    return int(groups)
 
 
 # ----------------------------------------------------------------------------------------
@@ -428,11 +438,7 @@ def make_geometry(
         raise TypeError(f"flip must be True or False; got {flip!r}")
     if not isinstance(boundary, str) or boundary not in BOUNDARIES:
         raise ValueError(f"boundary={boundary!r} is not a boundary mode; use one of {BOUNDARIES}")
-    if not _is_int(groups):
-        raise TypeError(f"groups must be an int; got {groups!r}")
-    groups = int(groups)
-    if groups < 1:
-        raise ValueError(f"groups={groups!r} is not allowed: it must be >= 1")
+    groups = validate_groups(groups)
 
     if len(kernel_shape) == len(input_shape):
         multichannel = False

@@ -147,3 +147,11 @@ def test_errors_hide_internal_frames():
     with pytest.raises(ValueError) as info:
         conv_matrix(K3, (4, 4), stride=(1, 0))
     assert info.value.__cause__ is None
+
+
+def test_conv_transpose_nd_refuses_bad_groups_by_name():
+    y, w = np.ones((1, 4, 3, 3)), np.ones((4, 1, 3, 3))
+    with pytest.raises(ValueError, match=r"groups=0 is not allowed: it must be >= 1"):
+        conv_transpose2d(y, w, groups=0)
+    with pytest.raises(TypeError, match=r"groups must be an int; got 1\.5"):
+        conv_transpose2d(y, w, groups=1.5)
