@@ -74,6 +74,8 @@ SLOW_DIRECT_MACS = 2e7
 #: (1024² 31×31 takes ~4 s, 128³ 9³ in float64 ~30 s per call)
 TORCH_MACS = 2.5e8
 RTOL = {"float64": 1e-9, "float32": 2e-4}
+#: cases with a PyTorch reference alternate this many blocks of ours and of PyTorch's
+TORCH_BLOCKS = 3
 
 
 # ----------------------------------------------------------------------------------------
@@ -321,15 +323,24 @@ def run_pair(builder, kw, repeat, budget, rng):
     """
     built = [builder(**kw, direction=d, rng=rng) for d in ("forward", "adjoint")]
     fns = {f"{meta['direction']}:{name}": fn for meta, f, _ in built for name, fn in f.items()}
-    # PyTorch is timed in a block of its own: its OpenMP threads spin after each call and
-    # would slow whatever numpy/BLAS code runs right after them (and vice versa)
+    # PyTorch is timed in blocks of its own: its OpenMP threads spin after each call and
+    # would slow whatever numpy/BLAS code runs right after them (and vice versa).  The
+    # blocks alternate with ours (three each, median of the block medians), so that a slow
+    # spell of the machine, which can last seconds on this VM, does not fall on one side.
     ours = {name: fn for name, fn in fns.items() if not name.endswith(":torch")}
-    times, outputs = measure(ours, repeat, budget)
     theirs = {name: fn for name, fn in fns.items() if name.endswith(":torch")}
-    if theirs:
-        t_times, t_outputs = measure(theirs, repeat, budget / 2)
-        times.update(t_times)
-        outputs.update(t_outputs)
+    blocks = TORCH_BLOCKS if theirs else 1
+    medians: dict = {}
+    outputs: dict = {}
+    for _ in range(blocks):
+        for group, share in ((ours, 1), (theirs, 2)):
+            if group:
+                t, o = measure(group, repeat, budget / (share * blocks))
+                for name, v in t.items():
+                    medians.setdefault(name, []).append(v)
+                for name, v in o.items():
+                    outputs.setdefault(name, v)
+    times = {name: statistics.median(v) for name, v in medians.items()}
     records = []
     for meta, f, truth in built:
         rec = dict(meta)

@@ -228,6 +228,7 @@ def _tap_plan(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict 
             copies.append((tuple(box), tuple(src_sl)))
         components = (used, copies)
     else:
+        S, high = _line_lengths(S, low, high, plan)
         grid = S
     flat_strides = [math.prod(grid[a + 1:]) for a in range(D)]
     phases = []
@@ -252,6 +253,36 @@ def _tap_plan(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict 
     if cache is not None:
         cache[key] = result
     return result
+
+
+def _line_lengths(S, low, high, plan) -> tuple:
+    """The flat source grid with every line (axes 1…D−1) as short as the reads allow.
+
+    A read past the end of a line carries into the next line of the flat grid.  That is
+    harmless when it lands in the next line's leading zero padding (its first ``low``
+    entries): the value wanted there lies past the data, i.e. is zero too.  With the
+    data at ``[low, low + n)`` of a line of length ``W``, a phase computing ``J`` outputs
+    per line with tap offsets up to ``o_max`` reads up to ``J − 1 + o_max + low``; that
+    lands before the next line's data when ``W ≥ J + o_max``.  So
+
+        W = max(low + n, J, J + o_max)    (≤ the padded length ``S``)
+
+    and the low padding of one line doubles as the high padding of the line before.  For
+    the adjoint of a ``"valid"`` correlation (a full convolution) this is ``W = n_out``:
+    every computed entry is an output, instead of ``n_out / (n_out + (k − 1)d)`` of them
+    per axis.  One extra line on the first axis takes the last line's carried reads.
+    Returns ``(S', high')``.
+    """
+    W = list(S)
+    for a in range(1, len(S)):
+        need = S[a] - high[a]  # low + n: the data must fit in a line
+        for ph in plan:
+            if ph.offsets:
+                need = max(need, ph.shape[a], ph.shape[a] + max(off[a] for off in ph.offsets))
+        W[a] = min(S[a], need)
+    if W != list(S):
+        W[0] += 1
+    return tuple(W), tuple(h - (s - w) for s, w, h in zip(S, W, high))
 
 
 def _polyphase(src: np.ndarray, components, grid) -> np.ndarray:

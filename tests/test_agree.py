@@ -130,3 +130,28 @@ def test_results_do_not_alias_reused_work_arrays(method, kernel_shape, input_sha
     monkeypatch.setattr(direct, "SCRATCH_MAX_BYTES", 0)  # reuse switched off: same results
     np.testing.assert_allclose(op.apply(x1), y1, atol=1e-12)
     np.testing.assert_allclose(op.H.apply(y1), b1, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "input_shape, kernel_shape, kwargs",
+    [
+        # "valid" adjoints are full convolutions: the direct realisation's lines are exactly
+        # the output's, so reads off a line's end carry into the next line's zero padding
+        ((1, 9, 11, 12), (1, 1, 3, 4, 5), dict(padding="valid")),
+        ((1, 9, 11, 12), (1, 1, 3, 4, 5), dict(padding="valid", dilation=(1, 2, 1))),
+        ((1, 13, 14, 15), (1, 1, 3, 2, 4), dict(padding="valid", stride=(1, 2, 3))),
+        ((1, 10, 12, 9), (1, 1, 3, 5, 2), dict(padding=((1, 0), (3, 1), (0, 2)))),
+        ((2, 17, 19), (3, 2, 5, 7), dict(padding="valid", dilation=(2, 1))),
+        ((2, 17, 19), (3, 2, 5, 7), dict(padding="same")),
+        ((1, 16, 21), (1, 1, 4, 6), dict(padding="valid", stride=2, boundary="reflect")),
+    ],
+)
+def test_direct_lines_carry_into_zero_padding(input_shape, kernel_shape, kwargs):
+    rng = np.random.default_rng(7)
+    kernel = rng.standard_normal(kernel_shape)
+    op = ConvOperator(kernel, input_shape, method="direct", **kwargs)
+    R = dense_of_geometry(kernel, op.geometry)
+    x = rng.standard_normal(input_shape)
+    y = rng.standard_normal(op.output_shape)
+    np.testing.assert_allclose(op.apply(x).ravel(), R @ x.ravel(), atol=1e-11)
+    np.testing.assert_allclose(op.H.apply(y).ravel(), R.T @ y.ravel(), atol=1e-11)
