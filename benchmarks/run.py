@@ -11,7 +11,10 @@ Every case times convops and the references in one run, on the same inputs, and 
 once that every output agrees with a float64 reference (``err`` is ``max|a − b| / max|b|``;
 a mismatch is printed and recorded, never hidden).  Times are medians in milliseconds of
 steady-state calls: the first call (which, for convops' FFT realisation, computes and caches
-the kernel spectrum) is a warm-up and is not counted.  Ratios are convops / reference.
+the kernel spectrum) is a warm-up and is not counted.  Ratios are convops / reference,
+formed round by round (the median of each round's ratio, :func:`paired`) where both sides
+ran in the same rounds, else as the ratio of the medians (PyTorch, timed in blocks of its
+own, and calls slower than :data:`SLOW_SECONDS`); ``auto / best`` is a ratio of medians.
 
 The jobs:
 
@@ -106,8 +109,8 @@ def bench(fn, repeat: int, budget: float = 1.5):
     return 1e3 * statistics.median(times), out
 
 
-def measure(fns: dict, repeat: int, budget: float) -> tuple[dict, dict]:
-    """Interleaved timing: ``({name: median ms}, {name: output})``.
+def measure(fns: dict, repeat: int, budget: float) -> tuple[dict, dict, dict]:
+    """Interleaved timing: ``({name: median ms}, {name: output}, {name: [ms per round]})``.
 
     Every callable is called once (warm-up; its output is kept), then all are called in
     turn, round after round, so that a slow spell of the machine hits every one of them
@@ -117,7 +120,9 @@ def measure(fns: dict, repeat: int, budget: float) -> tuple[dict, dict]:
     before it left behind, which is not what a solver calling it repeatedly sees.
     Callables slower than :data:`SLOW_SECONDS` are timed once more only; the others for
     at least ``repeat`` rounds and until ``budget / 4`` seconds have passed (at most 2000
-    rounds, at most ``budget`` seconds).
+    rounds, at most ``budget`` seconds).  The per-round times (the mean of a round's
+    counted calls) let ratios be formed round by round, between calls made milliseconds
+    apart: see :func:`paired`.
     """
     outputs, first = {}, {}
     for name, fn in fns.items():
@@ -125,6 +130,7 @@ def measure(fns: dict, repeat: int, budget: float) -> tuple[dict, dict]:
         outputs[name] = fn()
         first[name] = time.perf_counter() - t0
     times = {name: [] for name in fns}
+    per_round = {name: [] for name in fns if first[name] <= SLOW_SECONDS}
     for name, fn in fns.items():
         if first[name] > SLOW_SECONDS:
             t0 = time.perf_counter()
@@ -136,18 +142,34 @@ def measure(fns: dict, repeat: int, budget: float) -> tuple[dict, dict]:
     while fast:
         for name in fast:
             streak = 3 if first[name] < STREAK_SECONDS else 1
+            counted = []
             for i in range(streak):
                 t0 = time.perf_counter()
                 fns[name]()
                 if i or streak == 1:
-                    times[name].append(time.perf_counter() - t0)
+                    counted.append(time.perf_counter() - t0)
+            times[name] += counted
+            per_round[name].append(1e3 * statistics.fmean(counted))
         rounds += 1
         elapsed = time.perf_counter() - start
         if rounds >= repeat and (elapsed > budget / 4 or rounds >= 2000):
             break
         if elapsed > budget and rounds >= min(repeat, 3):
             break
-    return {name: 1e3 * statistics.median(ts) for name, ts in times.items()}, outputs
+    return {name: 1e3 * statistics.median(ts) for name, ts in times.items()}, outputs, per_round
+
+
+def paired(a: list, b: list) -> float | None:
+    """The median over rounds of ``a[r] / b[r]``: a ratio of calls made side by side.
+
+    This VM has slow spells lasting seconds; a ratio of two medians taken over the same
+    rounds still moves by ± 20–40 % when a spell covers some rounds more than the others'
+    calls, while each round's own ratio (its calls run milliseconds apart) does not.
+    ``None`` when either side has no per-round times (timed once, or in other blocks).
+    """
+    if not a or not b or len(a) != len(b):
+        return None
+    return statistics.median(x / y for x, y in zip(a, b))
 
 
 def rel_err(a, b) -> float:
@@ -332,20 +354,27 @@ def run_pair(builder, kw, repeat, budget, rng):
     blocks = TORCH_BLOCKS if theirs else 1
     medians: dict = {}
     outputs: dict = {}
+    rounds: dict = {}
     for _ in range(blocks):
         for group, share in ((ours, 1), (theirs, 2)):
             if group:
-                t, o = measure(group, repeat, budget / (share * blocks))
+                t, o, r = measure(group, repeat, budget / (share * blocks))
                 for name, v in t.items():
                     medians.setdefault(name, []).append(v)
                 for name, v in o.items():
                     outputs.setdefault(name, v)
+                if group is ours:  # PyTorch's rounds are not side by side with ours
+                    for name, v in r.items():
+                        rounds.setdefault(name, []).extend(v)
     times = {name: statistics.median(v) for name, v in medians.items()}
     records = []
     for meta, f, truth in built:
         rec = dict(meta)
         rec["times_ms"] = {name: times[f"{meta['direction']}:{name}"] for name in f}
         rec["times_ms"]["convops_auto"] = rec["times_ms"][f"convops_{meta['auto']}"]
+        rec["rounds_ms"] = {name: rounds[f"{meta['direction']}:{name}"] for name in f if f"{meta['direction']}:{name}" in rounds}
+        if f"convops_{meta['auto']}" in rec["rounds_ms"]:
+            rec["rounds_ms"]["convops_auto"] = rec["rounds_ms"][f"convops_{meta['auto']}"]
         rec["err"] = {name: rel_err(outputs[f"{meta['direction']}:{name}"], truth) for name in f}
         rec["mismatch"] = sorted(nm for nm, e in rec["err"].items() if not e <= RTOL[meta["dtype"]])
         records.append(rec)
@@ -440,8 +469,21 @@ def grid(quick: bool):
 
 
 def _ratio(case, a, b):
+    """``a / b`` of one case: paired round by round where both ran in the same rounds,
+    else the ratio of the medians (PyTorch, and calls over :data:`SLOW_SECONDS`)."""
     t = case["times_ms"]
-    return t[a] / t[b] if a in t and b in t else None
+    if a not in t or b not in t:
+        return None
+    r = case.get("rounds_ms", {})
+    p = paired(r.get(a), r.get(b))
+    return p if p is not None else t[a] / t[b]
+
+
+def _pylops_best(case):
+    """The name of PyLops' faster method in this case (by median), or ``None``."""
+    t = case["times_ms"]
+    names = [nm for nm in ("pylops_fft", "pylops_direct") if nm in t]
+    return min(names, key=t.get) if names else None
 
 
 def targets(results):
@@ -481,7 +523,9 @@ def targets(results):
     for pair in fwd.values():
         if len(pair) == 2:
             for meth in ("direct", "fft"):
-                adj.append(pair["adjoint"]["times_ms"][f"convops_{meth}"] / pair["forward"]["times_ms"][f"convops_{meth}"])
+                name = f"convops_{meth}"
+                p = paired(pair["adjoint"].get("rounds_ms", {}).get(name), pair["forward"].get("rounds_ms", {}).get(name))
+                adj.append(p if p is not None else pair["adjoint"]["times_ms"][name] / pair["forward"]["times_ms"][name])
     for c in results:
         if c["group"] == "matrix":
             adj.append(c["times_ms"]["csr_rmatvec"] / c["times_ms"]["csr_matvec"])
@@ -491,10 +535,9 @@ def targets(results):
         [c["nnz_per_s"] / 1e6 for c in mats], "nnz / build time", higher_is_better=True)
     pyl = []
     for c in single:
-        t = c["times_ms"]
-        pl = [t[nm] for nm in ("pylops_fft", "pylops_direct") if nm in t]
-        if pl and c["ndim"] == 2:
-            pyl.append(t["convops_auto"] / min(pl))
+        best_pl = _pylops_best(c)
+        if best_pl and c["ndim"] == 2:
+            pyl.append(_ratio(c, "convops_auto", best_pl))
     add("vs PyLops Convolve2D, its best method (2D same, stride 1)", 0.5, pyl, "convops_auto / min(pylops)")
     return out
 
@@ -521,15 +564,15 @@ def tables(results, tgts) -> str:
         ]
         for c in single:
             t = c["times_ms"]
-            pl = [t[nm] for nm in ("pylops_fft", "pylops_direct") if nm in t]
-            plb = min(pl) if pl else None
+            best_pl = _pylops_best(c)
+            plb = t[best_pl] if best_pl else None
             name = f"{c['n']}^{c['ndim']} k{c['k']} s{c['stride']} {c['padding']} f{c['dtype'][-2:]}"
             lines.append(
                 f"| {name} | {c['direction'][:3]} | {c['auto']} | {_fmt(t['convops_direct'])} | {_fmt(t['convops_fft'])} | "
                 f"{_fmt(t['scipy_fftconvolve'])} | {_fmt(t['scipy_ndimage'])} | {_fmt(plb)} | {_fmt(t.get('torch'))} | "
-                f"{_fmt(t['convops_fft'] / t['scipy_fftconvolve'])} | {_fmt(t['convops_direct'] / t['scipy_ndimage'])} | "
+                f"{_fmt(_ratio(c, 'convops_fft', 'scipy_fftconvolve'))} | {_fmt(_ratio(c, 'convops_direct', 'scipy_ndimage'))} | "
                 f"{_fmt(t['convops_auto'] / min(t['convops_direct'], t['convops_fft']))} | "
-                f"{_fmt(t['convops_auto'] / plb if plb else None)} |"
+                f"{_fmt(_ratio(c, 'convops_auto', best_pl) if best_pl else None)} |"
             )
         lines.append("")
     chan = [c for c in results if c["group"] == "channels"]
