@@ -65,3 +65,26 @@ def test_targets_and_table_are_reported(quick_run):
     for target in data["targets"]:
         assert target["worst"] > 0 and target["cases"] > 0
     assert "| case |" in stdout and "Targets" in stdout
+
+
+def test_paired_ratio_is_the_median_of_per_round_ratios():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import run
+
+    # a slow spell doubles both sides of round 2: the paired ratio does not move
+    assert run.paired([1.0, 2.0, 1.0], [2.0, 4.0, 2.0]) == pytest.approx(0.5)
+    assert run.paired([1.0, 3.0, 2.0], [1.0, 1.0, 1.0]) == pytest.approx(2.0)
+    assert run.paired([], [1.0]) is None and run.paired([1.0], [1.0, 2.0]) is None
+
+
+def test_adjoint_forward_script_runs_on_a_subset():
+    script = ROOT / "benchmarks" / "adjoint_forward.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--filter", "'n': 64", "--filter", "'k': 3", "--filter", "'stride': 2",
+         "--filter", "valid", "--filter", "float32", "--seconds", "0.01"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("64^3 k3 s2 valid float32")]
+    assert {ln.split()[5].rstrip(":") for ln in lines} == {"direct", "fft"}
+    assert "adjoint / forward over 2 operators" in proc.stdout
