@@ -29,7 +29,9 @@ Single channel: an accumulation ``Σ_t c_t · slice_t`` over the taps in blocks 
 :data:`BLOCK_ELEMENTS` entries that stay in cache while every tap is added, the blocks
 split between :data:`WORKERS` threads for large grids.  Channels: im2col (``T`` block
 copies of all input channels) and one batched BLAS GEMM over the groups per phase,
-chunked so the gathered columns stay within :data:`IM2COL_BUDGET_BYTES`.
+chunked so the gathered columns stay within :data:`IM2COL_BUDGET_BYTES`; at stride 1,
+where it moves less memory, only the shifts along the last axis are copied and each
+kernel row is one GEMM (:func:`_gemm_rows`).
 
 Arrays are ``(B, C, *spatial)``; the kernel is the geometry's canonical
 ``(C_out, C_in/groups, *k)`` array with ``flip`` applied.  ``cache`` (shared by ``A`` and
@@ -49,6 +51,10 @@ from .geometry import ConvGeometry
 from .padding import fold, pad
 
 __all__ = ["forward", "adjoint", "IM2COL_BUDGET_BYTES", "BLOCK_ELEMENTS", "WORKERS"]
+
+#: Channels: ``None`` lets :func:`_rows_pay` choose between the full im2col and the
+#: row-wise product (:func:`_gemm_rows`); ``True``/``False`` force one (tests do).
+ROW_GEMM: bool | None = None
 
 #: Largest im2col buffer (bytes) built at once; larger batches, then larger grids, are
 #: processed in chunks.
@@ -181,7 +187,7 @@ def _plan(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict | No
 class _TapPlan:
     """The single-channel gather of one phase, flattened (see :func:`_tap_plan`)."""
 
-    __slots__ = ("dest", "J", "taps", "sources", "starts", "L", "grid", "crop")
+    __slots__ = ("dest", "J", "taps", "sources", "starts", "L", "grid", "crop", "kernel_last")
 
 
 def _tap_plan(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict | None):
@@ -248,6 +254,7 @@ def _tap_plan(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict 
         # the last wanted output sits at Σ (J_a − 1)·F_a: reads beyond it are not needed
         tp.L = sum((j - 1) * f for j, f in zip(tp.J, flat_strides)) + 1
         tp.crop = (slice(None),) * 3 + tuple(slice(0, j) for j in tp.J[1:])
+        tp.kernel_last = geometry.kernel_size[-1] if components is None else None
         phases.append(tp)
     result = (low, high, S, components, phases)
     if cache is not None:
@@ -442,13 +449,88 @@ def _sources(src: np.ndarray, components, grid) -> list:
 # ----------------------------------------------------------------------------------------
 # channels: im2col + one batched GEMM over the groups, per phase
 # ----------------------------------------------------------------------------------------
+def _kernel_rows(tp: _TapPlan):
+    """``(bases, deltas)`` when the phase's taps are whole kernel rows of one source.
+
+    Tap ``(g, j)`` (``j`` on the last axis) must read at ``bases[g] + deltas[j]``: true for
+    ``A`` at stride 1 and for ``A*`` at stride 1 (one phase, every tap), not for the
+    polyphase components or the phases of a strided ``A*``.  ``None`` otherwise.
+    """
+    k_last = tp.kernel_last
+    T = len(tp.taps)
+    if k_last is None or any(tp.sources) or T % k_last or tp.taps != list(range(T)):
+        return None
+    starts = np.asarray(tp.starts).reshape(T // k_last, k_last)
+    deltas = starts[0] - starts[0].min()
+    bases = starts[:, 0] - deltas[0]
+    if not np.array_equal(starts, bases[:, None] + deltas[None, :]):
+        return None
+    return bases.tolist(), deltas.tolist()
+
+
+def _rows_pay(T: int, k_last: int, c_src: int, c_dest: int) -> bool:
+    """Whether :func:`_gemm_rows` moves less memory than the full im2col.
+
+    im2col copies ``T·C_src`` values per output column; the row-wise product copies
+    ``k·C_src`` and adds ``(T/k − 1)·C_dest`` partial products (an add reads two arrays,
+    and the GEMMs with the smaller ``K`` run less efficiently: hence the factor 2).
+    ``python benchmarks/channel_gemm.py`` times both on 9 cases; in two runs this picked
+    the faster one, or one within 7 % of it (16→16 3×3 float32 and depthwise 3×3 are
+    near ties): 3³ kernels 1.3–2.3× faster, adjoints towards 3 channels 1.3–2.5×.
+    """
+    return T * c_src > 2 * (k_last * c_src + (T // k_last - 1) * c_dest)
+
+
+def _gemm_rows(target, source, weights, tp: _TapPlan, groups: int, bases, deltas) -> None:
+    """``target = W_phase @ im2col(source)``, one kernel row at a time.
+
+    Only the ``k`` shifts along the last axis are copied, into ``B[δ, c]`` (rows of one
+    uniform stride); the taps of kernel row ``g`` read at ``bases[g] + δ``, so
+    ``B[:, bases[g]:bases[g] + L]`` is row ``g``'s block of the im2col matrix, as a view,
+    and the product is ``Σ_g W_g @ B[:, bases[g]:]``: one GEMM with ``K = k·C_src/groups``
+    per kernel row (for a 3×3×3 kernel: 3 copies, 9 GEMMs and 8 adds, not 27 copies).
+    """
+    nb, c_src = source.shape[:2]
+    c_dest = target.shape[1]
+    G, k_last = len(bases), len(deltas)
+    cs, cd = c_src // groups, c_dest // groups
+    L = tp.L
+    Lb = max(bases) + L
+    dtype = np.result_type(source.dtype, weights.dtype)
+    w_rows = np.ascontiguousarray(
+        weights.reshape(groups, cd, cs, G, k_last).transpose(3, 0, 1, 4, 2)
+    ).reshape(G, groups, cd, k_last * cs)
+    B = _scratch("rows", (nb, groups, k_last, cs, Lb), dtype)
+    src = source.reshape(nb, groups, cs, -1)
+    for j, delta in enumerate(deltas):
+        B[:, :, j] = src[..., delta: delta + Lb]
+    Bm = B.reshape(nb, groups, k_last * cs, Lb)
+    full = _scratch("gemm", (nb, groups, cd, tp.J[0] * math.prod(tp.grid[1:])), dtype)
+    out = full[..., :L]
+    np.matmul(w_rows[0], Bm[..., bases[0]: bases[0] + L], out=out)
+    if G > 1:
+        tmp = _scratch("gemm-row", (nb, groups, cd, L), dtype)
+        for g in range(1, G):
+            np.matmul(w_rows[g], Bm[..., bases[g]: bases[g] + L], out=tmp)
+            np.add(out, tmp, out=out)
+    target[...] = full.reshape((nb, c_dest, tp.J[0]) + tuple(tp.grid[1:]))[tp.crop]
+
+
 def _gemm(target, sources, weights, tp: _TapPlan, groups: int) -> None:
     """``target = W_phase @ im2col(sources)`` for one phase, every group in one matmul.
 
     ``weights`` is ``(g, c_target/g, c_src/g · T)``.  The columns of tap ``t`` are one
     contiguous slice of its flat source grid (:func:`_tap_plan`), so im2col is ``T``
     block copies; the GEMM runs over whole grid rows and the extra columns are cropped.
+    Where the taps are whole kernel rows of one source and that moves less memory
+    (:func:`_rows_pay`, or as :data:`ROW_GEMM` forces), :func:`_gemm_rows` copies only
+    the shifts along the last axis.
     """
+    plan = _kernel_rows(tp)
+    if plan is not None:
+        use = ROW_GEMM if ROW_GEMM is not None else _rows_pay(len(tp.taps), len(plan[1]), sources[0].shape[1], target.shape[1])
+        if use:
+            return _gemm_rows(target, sources[0], weights, tp, groups, *plan)
     nb, c_src = sources[0].shape[:2]
     c_dest = target.shape[1]
     T, L = len(tp.taps), tp.L

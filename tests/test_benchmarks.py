@@ -88,3 +88,11 @@ def test_adjoint_forward_script_runs_on_a_subset():
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("64^3 k3 s2 valid float32")]
     assert {ln.split()[5].rstrip(":") for ln in lines} == {"direct", "fft"}
     assert "adjoint / forward over 2 operators" in proc.stdout
+
+
+def test_channel_gemm_script_runs_quick():
+    script = ROOT / "benchmarks" / "channel_gemm.py"
+    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 2 and all("forward im2col" in ln and "adjoint im2col" in ln for ln in lines)
