@@ -39,6 +39,10 @@ __all__ = [
     "transpose_input_length",
     "normalize_dtype",
     "as_numeric_array",
+    "validate_flip",
+    "per_axis_ints",
+    "shape_tuple",
+    "is_int",
 ]
 
 Boundary = Literal["zeros", "circular", "reflect", "replicate"]
@@ -80,15 +84,16 @@ def as_numeric_array(value, name: str) -> np.ndarray:
 # ----------------------------------------------------------------------------------------
 # parameter normalisation helpers: each names the parameter and the value given
 # ----------------------------------------------------------------------------------------
-def _is_int(value) -> bool:
+def is_int(value) -> bool:
+    """A Python or numpy integer, not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _per_axis_ints(value, name: str, ndim: int, minimum: int) -> tuple[int, ...]:
+def per_axis_ints(value, name: str, ndim: int, minimum: int) -> tuple[int, ...]:
     """An int or a sequence of ``ndim`` ints, each ``>= minimum``."""
-    if _is_int(value):
+    if is_int(value):
         values = (int(value),) * ndim
-    elif isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+    elif isinstance(value, (tuple, list)) and all(is_int(v) for v in value):
         if len(value) != ndim:
             raise ValueError(
                 f"{name}={value!r} has {len(value)} entries; expected one int or "
@@ -106,12 +111,12 @@ def _per_axis_ints(value, name: str, ndim: int, minimum: int) -> tuple[int, ...]
 
 
 def _pad_entry(entry, value, ndim: int) -> tuple[int, int]:
-    if _is_int(entry):
+    if is_int(entry):
         lo = hi = int(entry)
     elif (
         isinstance(entry, (tuple, list))
         and len(entry) == 2
-        and all(_is_int(v) for v in entry)
+        and all(is_int(v) for v in entry)
     ):
         lo, hi = int(entry[0]), int(entry[1])
     else:
@@ -143,10 +148,10 @@ def _normalize_padding(value, ndim, kernel_size, dilation, stride):
                 "e.g. padding=" + repr(tuple((t // 2, t - t // 2) for t in spans))
             )
         return tuple((t // 2, t - t // 2) for t in spans)
-    if _is_int(value):
+    if is_int(value):
         return tuple(_pad_entry(value, value, ndim) for _ in range(ndim))
     if isinstance(value, (tuple, list)):
-        if ndim == 1 and len(value) == 2 and all(_is_int(v) for v in value):
+        if ndim == 1 and len(value) == 2 and all(is_int(v) for v in value):
             return (_pad_entry(tuple(value), value, ndim),)
         if len(value) != ndim:
             raise ValueError(
@@ -160,8 +165,9 @@ def _normalize_padding(value, ndim, kernel_size, dilation, stride):
     )
 
 
-def _shape_tuple(value, name: str) -> tuple[int, ...]:
-    if _is_int(value):
+def shape_tuple(value, name: str) -> tuple[int, ...]:
+    """An int or a sequence of ints, each ``>= 1``, as a tuple (``name`` is for the error)."""
+    if is_int(value):
         value = (value,)
     try:
         shape = tuple(operator.index(v) for v in value)
@@ -170,6 +176,12 @@ def _shape_tuple(value, name: str) -> tuple[int, ...]:
     if any(v < 1 for v in shape):
         raise ValueError(f"{name}={shape!r} is not allowed: every size must be >= 1")
     return shape
+
+
+def validate_flip(flip) -> None:
+    """``flip`` must be a bool (a truthy string or number would silently mean True)."""
+    if not isinstance(flip, (bool, np.bool_)):
+        raise TypeError(f"flip must be True or False; got {flip!r}")
 
 
 METHODS: tuple[str, ...] = ("auto", "direct", "fft", "matrix")
@@ -185,7 +197,7 @@ def validate_method(method) -> str:
 
 def validate_groups(groups) -> int:
     """``groups`` as an int ``>= 1`` (whether it divides the channels is checked with them)."""
-    if not _is_int(groups):
+    if not is_int(groups):
         raise TypeError(f"groups must be an int; got {groups!r}")
     if groups < 1:
         raise ValueError(f"groups={groups!r} is not allowed: it must be >= 1")
@@ -432,10 +444,9 @@ def make_geometry(
     ValueError, TypeError
         With the parameter's name, the value given and what is allowed.
     """
-    kernel_shape = _shape_tuple(kernel_shape, "kernel shape")
-    input_shape = _shape_tuple(input_shape, "input_shape")
-    if not isinstance(flip, (bool, np.bool_)):
-        raise TypeError(f"flip must be True or False; got {flip!r}")
+    kernel_shape = shape_tuple(kernel_shape, "kernel shape")
+    input_shape = shape_tuple(input_shape, "input_shape")
+    validate_flip(flip)
     if not isinstance(boundary, str) or boundary not in BOUNDARIES:
         raise ValueError(f"boundary={boundary!r} is not a boundary mode; use one of {BOUNDARIES}")
     groups = validate_groups(groups)
@@ -478,8 +489,8 @@ def make_geometry(
             f"input_shape {input_shape} has {ndim} spatial axes; convops handles 1, 2 or 3"
         )
 
-    stride = _per_axis_ints(stride, "stride", ndim, 1)
-    dilation = _per_axis_ints(dilation, "dilation", ndim, 1)
+    stride = per_axis_ints(stride, "stride", ndim, 1)
+    dilation = per_axis_ints(dilation, "dilation", ndim, 1)
     pads = _normalize_padding(padding, ndim, kernel_size, dilation, stride)
 
     for axis, ((lo, hi), n) in enumerate(zip(pads, spatial_in)):
@@ -505,7 +516,7 @@ def make_geometry(
     if output_size is None:
         spatial_out = tuple(natural)
     else:
-        spatial_out = _shape_tuple(output_size, "output_size")
+        spatial_out = shape_tuple(output_size, "output_size")
         if len(spatial_out) != ndim or any(m > q for m, q in zip(spatial_out, natural)):
             raise ValueError(
                 f"output_size={tuple(output_size)!r} is not allowed: it needs {ndim} entries, "
@@ -549,15 +560,15 @@ def transpose_input_length(
     """
     spatial_out = tuple(spatial_out)
     ndim = len(spatial_out)
-    stride = _per_axis_ints(stride, "stride", ndim, 1)
-    dilation = _per_axis_ints(dilation, "dilation", ndim, 1)
+    stride = per_axis_ints(stride, "stride", ndim, 1)
+    dilation = per_axis_ints(dilation, "dilation", ndim, 1)
     if isinstance(padding, str) and not allow_string_padding:
         raise ValueError(
             f"padding={padding!r} is not allowed in conv_transpose{ndim}d (as in PyTorch); "
             "pass an int or a tuple of ints"
         )
     pads = _normalize_padding(padding, ndim, tuple(kernel_size), dilation, stride)
-    out_pad = _per_axis_ints(output_padding, "output_padding", ndim, 0)
+    out_pad = per_axis_ints(output_padding, "output_padding", ndim, 0)
     for op_, s, d in zip(out_pad, stride, dilation):
         if op_ >= max(s, d):
             raise ValueError(

@@ -82,12 +82,13 @@ from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .geometry import (
     ConvGeometry,
-    _is_int,
-    _per_axis_ints,
-    _shape_tuple,
     as_numeric_array,
+    is_int,
     make_geometry,
     normalize_dtype,
+    per_axis_ints,
+    shape_tuple,
+    validate_flip,
 )
 
 __all__ = [
@@ -193,7 +194,7 @@ def kernel_spectrum(
     True
     """
     kernel = as_numeric_array(kernel, "kernel")
-    shape = _shape_tuple(shape, "shape")
+    shape = shape_tuple(shape, "shape")
     D = len(shape)
     if not 1 <= D <= 3:
         raise ValueError(f"shape={shape!r} has {D} spatial axes; convops handles 1, 2 or 3")
@@ -205,9 +206,8 @@ def kernel_spectrum(
         )
     if kernel.size == 0:
         raise ValueError(f"kernel of shape {kernel.shape} is empty")
-    if not isinstance(flip, (bool, np.bool_)):
-        raise TypeError(f"flip must be True or False; got {flip!r}")
-    dilation = _per_axis_ints(dilation, "dilation", D, 1)
+    validate_flip(flip)
+    dilation = per_axis_ints(dilation, "dilation", D, 1)
     ksize = kernel.shape[-D:]
     spans = tuple(d * (k - 1) + 1 for d, k in zip(dilation, ksize))
     for axis, (n, e) in enumerate(zip(shape, spans)):
@@ -645,8 +645,8 @@ def _spectral_setup(spec, kernel, stride, dilation, groups, flip, *, name, trans
         )
     if not 1 <= D <= 3:
         raise ValueError(f"{name} of shape {spec.shape} has {D} spatial axes; convops handles 1, 2 or 3")
-    stride = _per_axis_ints(stride, "stride", D, 1)
-    dilation = _per_axis_ints(dilation, "dilation", D, 1)
+    stride = per_axis_ints(stride, "stride", D, 1)
+    dilation = per_axis_ints(dilation, "dilation", D, 1)
     given = spec.shape[spec.ndim - D:]
     grid = tuple(q * s for q, s in zip(given, stride)) if transposed else given
     if not transposed:
@@ -670,7 +670,7 @@ def _spectral_setup(spec, kernel, stride, dilation, groups, flip, *, name, trans
     if multichannel:
         # the convolution's input channels: X's own, or (given Y) groups × C_in/groups; a bad
         # ``groups`` is left to make_geometry, whose message names it
-        cin = groups * kernel.shape[1] if transposed and _is_int(groups) and groups >= 1 else spec.shape[0]
+        cin = groups * kernel.shape[1] if transposed and is_int(groups) and groups >= 1 else spec.shape[0]
         in_shape = (cin,) + grid
     else:
         in_shape = grid
