@@ -49,7 +49,8 @@ def choose_method(geometry: ConvGeometry, batch: int = 1, dtype=np.float64, *, c
       on one core, split over the cores for large outputs, plus ~1.5 µs per tap and
       cache block and two passes over the padded grid (pad, crop).
     * direct, channels: ``2·C_out·(C_in/G)·T·M`` flops of one BLAS GEMM (~100 GFLOP/s
-      in float32) and the im2col copy of ``C_in·T`` values per output.
+      in float32) and the im2col copy of ``C_in·T`` values per output (an upper bound
+      where the direct realisation copies less, one kernel row at a time).
     * fft: a transform per input and output channel on the grid ``N``
       (``~0.25 ns · N log₂ N`` each with two workers, more for 1-D grids, which scipy
       does not split over threads), ``C_out·(C_in/G)`` complex products per frequency
