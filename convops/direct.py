@@ -475,7 +475,7 @@ def _rows_pay(T: int, k_last: int, c_src: int, c_dest: int) -> bool:
     ``k·C_src`` and adds ``(T/k − 1)·C_dest`` partial products (an add reads two arrays,
     and the GEMMs with the smaller ``K`` run less efficiently: hence the factor 2).
     ``python benchmarks/channel_gemm.py`` times both on 9 cases; in two runs this picked
-    the faster one, or one within 7 % of it (16→16 3×3 float32 and depthwise 3×3 are
+    the faster one, or one within 9 % of it (16→16 3×3 float32 and depthwise 3×3 are
     near ties): 3³ kernels 1.3–2.3× faster, adjoints towards 3 channels 1.3–2.5×.
     """
     return T * c_src > 2 * (k_last * c_src + (T // k_last - 1) * c_dest)

@@ -689,6 +689,13 @@ def _tap_offsets(k: tuple[int, int], d: tuple[int, int]) -> np.ndarray:
     return np.stack([t0 * d[0], t1 * d[1]], axis=-1)
 
 
+def _footprints(m, s, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every output index ``o`` in C order, ``(F, 2)``, and the cells its taps touch,
+    ``o·s + t·d``, ``(F, K, 2)`` (``T`` from :func:`_tap_offsets`)."""
+    oo = np.stack(np.unravel_index(np.arange(int(np.prod(m))), m), axis=-1)
+    return oo, (oo * np.array(s))[:, None, :] + T[None]
+
+
 def _running_in_order(final: np.ndarray) -> np.ndarray:
     """``(F, R, C)``: cell values revealed one per frame in C order (NaN before)."""
     F = final.size
@@ -727,9 +734,8 @@ def _story_forward(op: ConvOperator, x: np.ndarray, precision: int, show: bool) 
     y = np.zeros(m, dtype=np.result_type(V, w))
     for (a, b), wt in zip(T, w.ravel()):  # loop over taps, vectorised over outputs
         y += wt * V[np.ix_(o0 + a, o1 + b)]
-    F = int(np.prod(m))
-    oo = np.stack(np.unravel_index(np.arange(F), m), axis=-1)
-    foot = (oo * np.array(s))[:, None, :] + T[None]
+    oo, foot = _footprints(m, s, T)
+    F = len(oo)
     captions = []
     for f in range(F):  # one caption per frame
         o = oo[f]
@@ -772,9 +778,8 @@ def _story_scatter(op: ConvOperator, yv: np.ndarray, precision: int, show: bool)
     s = _lift(g.stride, one_d, 1)
     d = _lift(g.dilation, one_d, 1)
     T = _tap_offsets(w.shape, d)
-    F = int(np.prod(m))
-    oo = np.stack(np.unravel_index(np.arange(F), m), axis=-1)
-    foot = (oo * np.array(s))[:, None, :] + T[None]
+    oo, foot = _footprints(m, s, T)
+    F = len(oo)
     products = y2[oo[:, 0], oo[:, 1]][:, None] * w.ravel()[None, :]
     acc = np.zeros(right.shape, dtype=products.dtype)
     touched = np.zeros(right.shape, dtype=bool)
@@ -857,9 +862,8 @@ def _story_fractional(op: ConvOperator, yv: np.ndarray, precision: int, show: bo
     x = np.zeros(n, dtype=np.result_type(V, w))
     for (a, b), wt in zip(T, w.ravel()):  # taps, vectorised over outputs
         x += wt * V[a : a + n[0], b : b + n[1]]
-    F = int(np.prod(n))
-    ii = np.stack(np.unravel_index(np.arange(F), n), axis=-1)
-    foot = ii[:, None, :] + T[None]
+    ii, foot = _footprints(n, (1, 1), T)
+    F = len(ii)
     captions = []
     for f in range(F):  # one caption per frame
         i = _idx(ii[f], one_d)
