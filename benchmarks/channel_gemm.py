@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from convops import ConvOperator  # noqa: E402
-from convops import direct  # noqa: E402
+from convops.realisations import direct  # noqa: E402
 
 #: (input shape (C, *n), kernel shape (C_out, C_in/groups, *k), groups, dtype)
 CASES = [

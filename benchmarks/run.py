@@ -53,7 +53,7 @@ import scipy.signal as ss
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import convops  # noqa: E402
 from convops import ConvOperator  # noqa: E402
-from convops import matrix as cmatrix  # noqa: E402
+from convops.realisations import matrix as cmatrix  # noqa: E402
 
 try:  # optional references
     import torch

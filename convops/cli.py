@@ -26,7 +26,10 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "format_matrix", "describe_structure", "structural_nnz"]
+from .structure import describe_structure, structural_nnz
+from .text import format_entries, format_matrix, index_labels
+
+__all__ = ["build_parser", "main"]
 
 #: Matrices with more rows or columns than this print a summary instead of every entry.
 PRINT_LIMIT = 100
@@ -229,113 +232,6 @@ def _operator(args, *, values_default: str = "1..k", method: str = "auto"):
 # ----------------------------------------------------------------------------------------
 # printing a matrix
 # ----------------------------------------------------------------------------------------
-def _is_integral(values: np.ndarray) -> bool:
-    values = np.asarray(values)
-    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values))
-                and (values.size == 0 or np.max(np.abs(values)) < 1e15))
-
-
-def _format_entries(values: np.ndarray, precision: int) -> np.ndarray:
-    """Entries as strings: integers as integers, others with ``precision`` significant digits."""
-    flat = np.asarray(values).ravel()
-    if np.iscomplexobj(flat):
-        re, im = flat.real, flat.imag
-        if _is_integral(re) and _is_integral(im):
-            fmt = [
-                "0" if (a == 0 and b == 0) else (f"{int(a)}" if b == 0 else
-                                                 (f"{int(b)}j" if a == 0 else f"{int(a)}{int(b):+d}j"))
-                for a, b in zip(re, im)
-            ]
-        else:
-            fmt = [
-                "0" if v == 0 else (f"{v.real:.{precision}g}" if v.imag == 0 else f"{v:.{precision}g}")
-                for v in flat
-            ]
-    elif _is_integral(flat):
-        fmt = [str(int(v)) for v in flat]
-    else:
-        fmt = ["0" if v == 0 else f"{v:.{precision}g}" for v in flat]
-    return np.array(fmt, dtype=object).reshape(np.shape(values))
-
-
-def _index_labels(name: str, shape: Sequence[int]) -> list[str]:
-    return [f"{name}[{','.join(map(str, idx))}]" for idx in np.ndindex(*shape)]
-
-
-def format_matrix(dense: np.ndarray, *, precision: int = 4, row_labels: Sequence[str] | None = None) -> str:
-    """The matrix as text with right-aligned columns, one line per row.
-
-    Integers print as integers (``1 2 3 0 4 ...``, as in the seed's example); other values
-    with ``precision`` significant digits. ``row_labels`` (optional) prefix each row.
-    """
-    cells = _format_entries(dense, precision)
-    width = max((len(c) for c in cells.ravel()), default=1)
-    lines = [" ".join(c.rjust(width) for c in row) for row in cells]
-    if row_labels is not None:
-        lw = max(len(label) for label in row_labels)
-        lines = [f"{label.ljust(lw)} | {line}" for label, line in zip(row_labels, lines)]
-    return "\n".join(lines)
-
-
-def structural_nnz(geometry) -> int:
-    """Number of stored entries of the convolution's matrix, from the geometry alone.
-
-    Row ``(co, o)`` has one column per input channel of its group and per distinct input
-    position its taps read (padding zeros read nothing; other boundaries may fold two taps
-    onto one position).  The columns factorise over the axes, so the count is
-    ``C_out · C_in/groups · Π_axes Σ_o (distinct positions read by row o on that axis)``,
-    computed from per-axis ``(m, k)`` tables without building the matrix.
-    """
-    g = geometry
-    total = g.out_channels * (g.in_channels // g.groups)
-    for a in range(g.ndim):
-        src = g.pad_source_index(a)
-        o = np.arange(g.spatial_out[a])[:, None] * g.stride[a]
-        t = np.arange(g.kernel_size[a])[None, :] * g.dilation[a]
-        table = np.sort(src[o + t], axis=1)
-        valid = table >= 0
-        distinct = valid[:, :1].astype(int).sum() + (valid[:, 1:] & (np.diff(table, axis=1) != 0)).sum()
-        total *= int(distinct)
-    return int(total)
-
-
-def _axes_text(values: Sequence[int]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else ",".join(map(str, values))
-
-
-def describe_structure(geometry) -> str:
-    """A sentence naming the matrix structure of the geometry's operator."""
-    g = geometry
-    D = g.ndim
-    square = all(lo + hi == d * (k - 1) for (lo, hi), d, k in zip(g.padding, g.dilation, g.kernel_size))
-    unit = all(s == 1 for s in g.stride)
-    circulant = g.boundary == "circular" and unit and square
-    if circulant:
-        base = {1: "circulant", 2: "block circulant with circulant blocks (BCCB)",
-                3: "three-level block circulant"}[D]
-    else:
-        base = {1: "Toeplitz", 2: "block Toeplitz with Toeplitz blocks (BTTB)",
-                3: "three-level block Toeplitz"}[D]
-    parts = [base]
-    if g.boundary == "circular" and not circulant:
-        parts.append("plus wrap-around entries where the circular padding reads the far edge")
-    elif g.boundary in ("reflect", "replicate"):
-        parts.append(f"plus {g.boundary} corrections: padded taps fold onto the border columns")
-    if not unit:
-        parts.append(f"keeping every s-th row of the stride-1 matrix (stride {_axes_text(g.stride)})")
-    if any(d > 1 for d in g.dilation):
-        parts.append(f"with d-1 zeros between taps in each band (dilation {_axes_text(g.dilation)})")
-    text = ", ".join(parts)
-    if g.multichannel:
-        grid = f"a {g.out_channels}x{g.in_channels} grid of channel blocks"
-        if g.groups > 1:
-            grid += f", block-diagonal over {g.groups} groups (zero blocks between groups)"
-        text = f"{grid}; each block (co, ci) is {text}"
-    if g.transposed:
-        text = f"the conjugate transpose of a convolution matrix: {text}"
-    return text[0].upper() + text[1:]
-
-
 # ----------------------------------------------------------------------------------------
 # commands
 # ----------------------------------------------------------------------------------------
@@ -390,10 +286,10 @@ def cmd_matrix(args) -> int:
                 "use the summary (drop --full) or --plot FILE"
             )
         dense = op.matrix().toarray()
-        labels = _index_labels(name_out, op.output_shape) if args.labels else None
+        labels = index_labels(name_out, op.output_shape) if args.labels else None
         print(format_matrix(dense, precision=args.precision, row_labels=labels))
         if args.labels:
-            cols_txt = _index_labels(name_in, op.input_shape)
+            cols_txt = index_labels(name_in, op.input_shape)
             shown = " ".join(cols_txt) if len(cols_txt) <= 8 else " ".join(cols_txt[:4] + ["..."] + cols_txt[-2:])
             print(f"columns: {shown}")
         print(f"structure: {describe_structure(g)}")
@@ -405,7 +301,7 @@ def cmd_matrix(args) -> int:
 
 def _kernel_summary(kernel: np.ndarray) -> str:
     flat = kernel.ravel()
-    cells = _format_entries(flat[:9], 4)
+    cells = format_entries(flat[:9], 4)
     return ", ".join(cells) + (", ..." if flat.size > 9 else "")
 
 

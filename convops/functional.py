@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from . import matrix as _matrix
+from .realisations import matrix as _matrix
 from .geometry import (
     Boundary,
     Method,

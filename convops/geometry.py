@@ -3,7 +3,7 @@
 A :class:`ConvGeometry` holds the shapes and the index arithmetic of one convolution
 ``A`` (deep-learning cross-correlation, PyTorch's convention) and knows whether it
 describes ``A`` itself or its adjoint ``A*`` (the transposed convolution).  The
-realisations (:mod:`convops.matrix`, :mod:`convops.direct`, :mod:`convops.fft`) read
+realisations (:mod:`convops.realisations.matrix`, :mod:`convops.realisations.direct`, :mod:`convops.realisations.fft`) read
 only a geometry and a kernel; they never validate anything themselves.
 
 Index convention, per spatial axis, for stride ``s``, dilation ``d``, kernel length
@@ -18,12 +18,25 @@ The padded index ``p`` of ``x̃`` reads the input at ``p − lo`` when that is i
 
 from __future__ import annotations
 
-import numbers
-import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Sequence, Union
+from typing import Literal, Union
 
 import numpy as np
+
+from ._validate import (
+    METHODS,
+    as_numeric_array,
+    is_int,
+    normalize_dtype,
+    per_axis_ints,
+    shape_tuple,
+    validate_choice,
+    validate_flip,
+    validate_groups,
+    validate_method,
+    validate_spatial_axes,
+)
 
 __all__ = [
     "ConvGeometry",
@@ -50,64 +63,12 @@ BOUNDARIES: tuple[str, ...] = ("zeros", "circular", "reflect", "replicate")
 PADDING_MODES: tuple[str, ...] = ("valid", "same", "full")
 PaddingArg = Union[int, str, Sequence[Union[int, Sequence[int]]]]
 IntOrTuple = Union[int, Sequence[int]]
+Method = Literal["auto", "direct", "fft", "matrix"]
 
 
-# ----------------------------------------------------------------------------------------
-# dtype rules (DESIGN.md: ints and bools → float64, float16 → float32)
-# ----------------------------------------------------------------------------------------
-def normalize_dtype(dtype: np.dtype) -> np.dtype:
-    """Return the floating dtype convops computes in for an array of ``dtype``."""
-    dtype = np.dtype(dtype)
-    if dtype.kind in "biu":
-        return np.dtype(np.float64)
-    if dtype == np.float16:
-        return np.dtype(np.float32)
-    if dtype.kind in "fc":
-        return dtype
-    raise TypeError(f"dtype {dtype} is not numeric")
-
-
-def as_numeric_array(value, name: str) -> np.ndarray:
-    """``np.asarray(value)`` that refuses non-numeric data with a message naming ``name``."""
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged nested lists and the like
-        raise TypeError(f"{name} must be a numeric array; could not convert it: {exc}") from None
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(
-            f"{name} must be a numeric array (bool, int, float or complex); "
-            f"got dtype {arr.dtype}"
-        ) from None
-    return arr
-
-
-# ----------------------------------------------------------------------------------------
-# parameter normalisation helpers: each names the parameter and the value given
-# ----------------------------------------------------------------------------------------
-def is_int(value) -> bool:
-    """A Python or numpy integer, not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def per_axis_ints(value, name: str, ndim: int, minimum: int) -> tuple[int, ...]:
-    """An int or a sequence of ``ndim`` ints, each ``>= minimum``."""
-    if is_int(value):
-        values = (int(value),) * ndim
-    elif isinstance(value, (tuple, list)) and all(is_int(v) for v in value):
-        if len(value) != ndim:
-            raise ValueError(
-                f"{name}={value!r} has {len(value)} entries; expected one int or "
-                f"{ndim} (one per spatial axis)"
-            )
-        values = tuple(int(v) for v in value)
-    else:
-        raise TypeError(
-            f"{name} must be an int or a tuple of {ndim} ints; got {value!r}"
-        )
-    for v in values:
-        if v < minimum:
-            raise ValueError(f"{name}={value!r} is not allowed: each entry must be >= {minimum}")
-    return values
+def dilated_span(dilation: Sequence[int], kernel_size: Sequence[int]) -> tuple[int, ...]:
+    """Extent ``d·(k − 1) + 1`` of the dilated kernel per axis."""
+    return tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel_size, strict=True))
 
 
 def _pad_entry(entry, value, ndim: int) -> tuple[int, int]:
@@ -136,7 +97,7 @@ def _normalize_padding(value, ndim, kernel_size, dilation, stride):
                 f"padding={value!r} is not a padding mode; use one of {PADDING_MODES}, "
                 "an int, or a tuple with one int or (lo, hi) pair per spatial axis"
             )
-        spans = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
+        spans = [e - 1 for e in dilated_span(dilation, kernel_size)]
         if value == "valid":
             return tuple((0, 0) for _ in spans)
         if value == "full":
@@ -163,45 +124,6 @@ def _normalize_padding(value, ndim, kernel_size, dilation, stride):
         f"padding={value!r} is not understood: use an int, 'valid', 'same', 'full', "
         f"or a tuple of {ndim} entries, each an int or a (lo, hi) pair"
     )
-
-
-def shape_tuple(value, name: str) -> tuple[int, ...]:
-    """An int or a sequence of ints, each ``>= 1``, as a tuple (``name`` is for the error)."""
-    if is_int(value):
-        value = (value,)
-    try:
-        shape = tuple(operator.index(v) for v in value)
-    except TypeError:
-        raise TypeError(f"{name} must be a tuple of ints; got {value!r}") from None
-    if any(v < 1 for v in shape):
-        raise ValueError(f"{name}={shape!r} is not allowed: every size must be >= 1")
-    return shape
-
-
-def validate_flip(flip) -> None:
-    """``flip`` must be a bool (a truthy string or number would silently mean True)."""
-    if not isinstance(flip, (bool, np.bool_)):
-        raise TypeError(f"flip must be True or False; got {flip!r}")
-
-
-METHODS: tuple[str, ...] = ("auto", "direct", "fft", "matrix")
-Method = Literal["auto", "direct", "fft", "matrix"]
-
-
-def validate_method(method) -> str:
-    """Check ``method`` against :data:`METHODS` (the realisations plus ``"auto"``)."""
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"method={method!r} is not a realisation; use one of {METHODS}")
-    return method
-
-
-def validate_groups(groups) -> int:
-    """``groups`` as an int ``>= 1`` (whether it divides the channels is checked with them)."""
-    if not is_int(groups):
-        raise TypeError(f"groups must be an int; got {groups!r}")
-    if groups < 1:
-        raise ValueError(f"groups={groups!r} is not allowed: it must be >= 1")
-    return int(groups)
 
 
 # ----------------------------------------------------------------------------------------
@@ -287,7 +209,7 @@ class ConvGeometry:
     @property
     def span(self) -> tuple[int, ...]:
         """Extent ``d·(k − 1) + 1`` of the dilated kernel per axis."""
-        return tuple(d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel_size))
+        return dilated_span(self.dilation, self.kernel_size)
 
     @property
     def padded_extent(self) -> tuple[int, ...]:
@@ -341,16 +263,17 @@ class ConvGeometry:
             w = w[(slice(None), slice(None)) + (slice(None, None, -1),) * self.ndim]
         return w
 
-    def tap_slices(self):
-        """For every kernel tap ``t`` (C order), the slices of the padded input it reads.
+    def source_table(self, axis: int) -> np.ndarray:
+        """The ``(m, k)`` table of input indices read on ``axis``: row ``o``, tap ``t``.
 
-        Tap ``t`` reads ``x̃[o·s + t·d]`` for ``o < m``: a strided slice per axis.
+        Entry ``[o, t]`` is the input index that output ``o``'s tap ``t`` reads, i.e. the
+        boundary map applied to the padded index ``o·s + t·d``; -1 where it reads a zero
+        (the zero boundary's padding).  The matrix builder, the structure counts and the
+        pictures all read the sliding window from this one table.
         """
-        for t in np.ndindex(*self.kernel_size):
-            yield t, tuple(
-                slice(ti * d, ti * d + (m - 1) * s + 1, s)
-                for ti, d, m, s in zip(t, self.dilation, self.spatial_out, self.stride)
-            )
+        o = np.arange(self.spatial_out[axis], dtype=np.int64)[:, None] * self.stride[axis]
+        t = np.arange(self.kernel_size[axis], dtype=np.int64)[None, :] * self.dilation[axis]
+        return self.pad_source_index(axis)[o + t]
 
     @property
     def fft_shape(self) -> tuple[int, ...]:
@@ -362,7 +285,7 @@ class ConvGeometry:
 
         With a stride ``s > 1`` the grid is a multiple of ``s`` when such a fast length is at
         most 25 % longer: then the strided output is a folding of the spectrum and the
-        adjoint a replication (:mod:`convops.fft`), instead of a transform of the whole
+        adjoint a replication (:mod:`convops.realisations.fft`), instead of a transform of the whole
         zero-inserted grid.
         """
         from scipy.fft import next_fast_len
@@ -484,10 +407,7 @@ def make_geometry(
             "(C_out, C_in/groups, *k) one more than the input (C_in, *spatial)"
         )
     ndim = len(spatial_in)
-    if not 1 <= ndim <= 3:
-        raise ValueError(
-            f"input_shape {input_shape} has {ndim} spatial axes; convops handles 1, 2 or 3"
-        )
+    validate_spatial_axes(ndim, "input_shape", input_shape)
 
     stride = per_axis_ints(stride, "stride", ndim, 1)
     dilation = per_axis_ints(dilation, "dilation", ndim, 1)
@@ -501,7 +421,7 @@ def make_geometry(
                 f"length {n}: {boundary} padding allows at most {widest} per side"
             )
 
-    spans = [d * (k - 1) + 1 for d, k in zip(dilation, kernel_size)]
+    spans = dilated_span(dilation, kernel_size)
     natural = []
     for axis, (n, (lo, hi), e, s) in enumerate(zip(spatial_in, pads, spans, stride)):
         if n + lo + hi < e:

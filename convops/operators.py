@@ -1,7 +1,7 @@
 """``ConvOperator``: the convolution and its adjoint as scipy ``LinearOperator``s.
 
-The operator layer only flattens, dispatches to a realisation (:mod:`convops.matrix`,
-:mod:`convops.direct`, :mod:`convops.fft`) and caches (the kernel spectrum, the CSR
+The operator layer only flattens, dispatches to a realisation (:mod:`convops.realisations.matrix`,
+:mod:`convops.realisations.direct`, :mod:`convops.realisations.fft`) and caches (the kernel spectrum, the CSR
 matrix).  ``A`` and ``A.H`` share one cache, so the spectrum is computed once for both.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from . import direct, fft, matrix
+from .realisations import direct, fft, matrix
 from .geometry import (
     ConvGeometry,
     Method,
@@ -150,7 +150,7 @@ class ConvOperator(LinearOperator):
     Its adjoint ``A.H`` (the transposed convolution) scatters:
     :math:`\tilde x[c_i, o s + t d] \mathrel{+}= \overline{w[c_o, c_i, t]}\, y[c_o, o]`, then
     folds the padding back.  In the frequency domain ``A`` multiplies by the kernel spectrum
-    Ĥ and ``A.H`` by conj(Ĥ) (see :mod:`convops.fft`).
+    Ĥ and ``A.H`` by conj(Ĥ) (see :mod:`convops.realisations.fft`).
 
     Parameters
     ----------

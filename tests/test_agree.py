@@ -114,7 +114,7 @@ def test_realisations_agree_with_each_other_in_float32(spec, seed):
 @pytest.mark.parametrize("kernel_shape, input_shape", [((3, 3), (40, 40)), ((4, 2, 3, 3), (2, 20, 20))])
 def test_results_do_not_alias_reused_work_arrays(method, kernel_shape, input_shape, monkeypatch):
     """The realisations reuse work arrays between calls; what they return must be fresh."""
-    from convops import direct
+    from convops.realisations import direct
 
     rng = np.random.default_rng(7)
     w = rng.standard_normal(kernel_shape)
@@ -171,7 +171,7 @@ def test_direct_lines_carry_into_zero_padding(input_shape, kernel_shape, kwargs)
 )
 def test_channel_gemm_im2col_and_row_wise_agree_with_reference(row_gemm, input_shape, kernel_shape, kwargs, monkeypatch):
     """Both ways of forming the channel GEMM (full im2col, or one kernel row at a time)."""
-    from convops import direct
+    from convops.realisations import direct
 
     monkeypatch.setattr(direct, "ROW_GEMM", row_gemm)
     rng = np.random.default_rng(11)

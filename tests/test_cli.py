@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convops import cli
+from convops import cli, structure, text
 from convops.geometry import make_geometry
 
 # seed 001, typed in: the rows of the 4x16 matrix and of its 16x4 transpose
@@ -144,22 +144,22 @@ def test_structural_nnz_counts_the_stored_entries(kernel, input_shape, kw):
 
     g = make_geometry(kernel, input_shape, **kw)
     w = np.random.default_rng(0).uniform(1, 2, kernel)  # no cancellation: every entry > 0
-    assert cli.structural_nnz(g) == conv_matrix(w, input_shape, **kw).nnz
+    assert structure.structural_nnz(g) == conv_matrix(w, input_shape, **kw).nnz
 
 
 def test_describe_structure_names_the_structure():
-    assert "Toeplitz" in cli.describe_structure(make_geometry((3,), (8,)))
-    assert "BTTB" in cli.describe_structure(make_geometry((3, 3), (8, 8)))
-    assert "BCCB" in cli.describe_structure(make_geometry((3, 3), (8, 8), padding=1, boundary="circular"))
-    assert "every s-th row" in cli.describe_structure(make_geometry((3, 3), (8, 8), stride=2))
-    assert "transpose" in cli.describe_structure(make_geometry((3, 3), (8, 8)).transpose())
-    assert "2 groups" in cli.describe_structure(make_geometry((4, 1, 3, 3), (2, 8, 8), groups=2))
+    assert "Toeplitz" in structure.describe_structure(make_geometry((3,), (8,)))
+    assert "BTTB" in structure.describe_structure(make_geometry((3, 3), (8, 8)))
+    assert "BCCB" in structure.describe_structure(make_geometry((3, 3), (8, 8), padding=1, boundary="circular"))
+    assert "every s-th row" in structure.describe_structure(make_geometry((3, 3), (8, 8), stride=2))
+    assert "transpose" in structure.describe_structure(make_geometry((3, 3), (8, 8)).transpose())
+    assert "2 groups" in structure.describe_structure(make_geometry((4, 1, 3, 3), (2, 8, 8), groups=2))
 
 
 def test_format_matrix_integers_as_integers_and_complex():
-    assert cli.format_matrix(np.array([[1.0, 10.0], [0.0, -2.0]])) == " 1 10\n 0 -2"
-    assert cli.format_matrix(np.array([[1 + 2j, 0], [3, -1j]])).split() == ["1+2j", "0", "3", "-1j"]
-    assert cli.format_matrix(np.array([[1 / 3]]), precision=3) == "0.333"
+    assert text.format_matrix(np.array([[1.0, 10.0], [0.0, -2.0]])) == " 1 10\n 0 -2"
+    assert text.format_matrix(np.array([[1 + 2j, 0], [3, -1j]])).split() == ["1+2j", "0", "3", "-1j"]
+    assert text.format_matrix(np.array([[1 / 3]]), precision=3) == "0.333"
 
 
 # ----------------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def test_check_agrees_on_other_geometries(argv, capsys):
 
 
 def test_check_catches_a_broken_realisation(monkeypatch, capsys):
-    from convops import fft
+    from convops.realisations import fft
 
     original = fft.forward
 

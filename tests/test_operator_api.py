@@ -119,7 +119,7 @@ def test_unbatched_and_batched_torch_layout():
 
 
 def test_spectrum_is_cached_once_and_shared_with_the_adjoint(monkeypatch):
-    from convops import fft
+    from convops.realisations import fft
 
     calls = []
     real = fft.spectrum

@@ -90,7 +90,7 @@ def test_kernel_spectrum_real_kernel_conventions():
 
 
 def test_kernel_spectrum_is_the_multiplier_the_fft_realisation_uses():
-    from convops import fft as fft_mod
+    from convops.realisations import fft as fft_mod
 
     w = _rand((4, 2, 3, 2), complex_=True)
     g = make_geometry(w.shape, (4, 6, 7), stride=2, padding=1, dilation=(1, 2), groups=2, flip=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -108,13 +109,26 @@ def test_read_cells_splits_markdown_and_code(tmp_path):
     assert cells[0].markdown_text() == "# Title\ntext"
 
 
-def test_tutorials_ship_in_the_package():
-    """setuptools' discovery (pyproject: include = ["convops*"]) picks up the subpackage,
-    and the scripts are modules of it, so a wheel contains them."""
+def test_tutorials_ship_in_the_package(tmp_path):
+    """The scripts live in the top-level tutorials/ folder and a wheel ships them as
+    convops.tutorials, beside every subpackage of convops (none left out of pyproject)."""
+    import zipfile
+
     from setuptools import find_packages
 
-    root = PACKAGE_DIR.parent.parent
-    assert "convops.tutorials" in find_packages(where=str(root), include=["convops*"])
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(root), "--no-deps",
+         "--quiet", "-w", str(tmp_path)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("convops-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for tut in tutorials.TUTORIALS:
+        assert f"convops/tutorials/{tut.name}.py" in names
+    assert "convops/py.typed" in names
+    for package in find_packages(where=str(root), include=["convops*"]):
+        assert f"{package.replace('.', '/')}/__init__.py" in names, package
     assert tutorials.tutorial_path(1).read_text(encoding="utf-8").startswith("# %% [markdown]")
 
 

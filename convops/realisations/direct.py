@@ -47,8 +47,8 @@ from itertools import product
 
 import numpy as np
 
-from .geometry import ConvGeometry
-from .padding import fold, pad
+from ..geometry import ConvGeometry
+from ..padding import fold, pad
 
 __all__ = ["forward", "adjoint", "IM2COL_BUDGET_BYTES", "BLOCK_ELEMENTS", "WORKERS"]
 

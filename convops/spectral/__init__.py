@@ -80,7 +80,7 @@ import scipy.fft as sfft
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
-from .geometry import (
+from ..geometry import (
     ConvGeometry,
     as_numeric_array,
     is_int,

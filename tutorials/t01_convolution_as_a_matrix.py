@@ -24,7 +24,7 @@ import scipy.signal
 import matplotlib.pyplot as plt
 
 import convops
-from convops.cli import format_matrix
+from convops.text import format_matrix
 from convops.plotting import plot_matrix
 from convops.tutorials import output_dir, save_figure
 

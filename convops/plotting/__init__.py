@@ -41,9 +41,9 @@ from matplotlib.ticker import MaxNLocator
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 from scipy.sparse.linalg import LinearOperator
 
-from .geometry import ConvGeometry, as_numeric_array
-from .operators import ConvOperator
-from .spectral import kernel_spectrum
+from ..geometry import ConvGeometry, as_numeric_array
+from ..operators import ConvOperator
+from ..spectral import kernel_spectrum
 
 __all__ = [
     "plot_matrix",

@@ -44,9 +44,9 @@ import numpy as np
 import scipy.fft as sfft
 
 from .direct import _scratch
-from .geometry import ConvGeometry
-from .padding import fold as fold_padding
-from .padding import pad
+from ..geometry import ConvGeometry
+from ..padding import fold as fold_padding
+from ..padding import pad
 
 __all__ = ["forward", "adjoint", "spectrum", "WORKERS"]
 

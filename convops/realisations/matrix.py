@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .geometry import ConvGeometry
+from ..geometry import ConvGeometry
 
 __all__ = ["build", "forward", "adjoint"]
 
