@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """The two ways the direct realisation forms a channel convolution's GEMM, timed alone.
 
-``convops.direct`` either copies the full im2col matrix (``T`` shifted copies of the
+``convops.realisations.direct`` either copies the full im2col matrix (``T`` shifted copies of the
 source channels, one GEMM) or, at stride 1, only the ``k`` shifts along the last axis
-(one GEMM per kernel row, partial products added); ``direct._rows_pay`` picks one from
+(one GEMM per kernel row, partial products added); ``direct.row_gemm_pays`` picks one from
 the amount of memory each moves.  This script times both, forward and adjoint, on
-channel cases off ``run.py``'s grid, and prints which one ``_rows_pay`` picks::
+channel cases off ``run.py``'s grid, and prints which one ``row_gemm_pays`` picks::
 
     python benchmarks/channel_gemm.py            # ~1 min
     python benchmarks/channel_gemm.py --quick    # two small cases
@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from convops import ConvOperator  # noqa: E402
-from convops.realisations import direct  # noqa: E402
+from convops import ConvOperator, configure
+from convops.realisations import direct
 
 #: (input shape (C, *n), kernel shape (C_out, C_in/groups, *k), groups, dtype)
 CASES = [
@@ -56,8 +56,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     calls = 5 if args.quick else 100
-    saved = direct.ROW_GEMM
-    try:
+    with configure():  # restores the row_gemm setting forced below
         for in_shape, k_shape, groups, dtype in QUICK if args.quick else CASES:
             w = rng.standard_normal(k_shape).astype(dtype)
             x = rng.standard_normal(in_shape).astype(dtype)
@@ -65,17 +64,18 @@ def main(argv=None) -> int:
             y = rng.standard_normal(op.output_shape).astype(dtype)
             best = {}
             for force in (False, True) * 3:  # alternate; keep each one's best median
-                direct.ROW_GEMM = force
-                t = (median_ms(lambda: op.apply(x), calls), median_ms(lambda: op.H.apply(y), calls))
-                best[force] = tuple(min(a, b) for a, b in zip(best.get(force, t), t))
+                configure(row_gemm=force)
+                t = (
+                    median_ms(lambda op=op, x=x: op.apply(x), calls),
+                    median_ms(lambda op=op, y=y: op.H.apply(y), calls),
+                )
+                best[force] = tuple(min(a, b) for a, b in zip(best.get(force, t), t, strict=True))
             T, k = int(np.prod(k_shape[2:])), k_shape[-1]
-            picks = ["rows" if direct._rows_pay(T, k, cs, cd) else "im2col"
+            picks = ["rows" if direct.row_gemm_pays(T, k, cs, cd) else "im2col"
                      for cs, cd in ((in_shape[0], k_shape[0]), (k_shape[0], in_shape[0]))]
             print(f"{in_shape} * {k_shape} groups={groups} {dtype}: "
                   f"forward im2col {best[False][0]:.3g} ms, rows {best[True][0]:.3g} ms, picks {picks[0]}; "
                   f"adjoint im2col {best[False][1]:.3g} ms, rows {best[True][1]:.3g} ms, picks {picks[1]}", flush=True)
-    finally:
-        direct.ROW_GEMM = saved
     return 0
 
 

@@ -14,6 +14,7 @@ from .functional import (
 )
 from .geometry import ConvGeometry, make_geometry
 from .operators import ConvOperator
+from .realisations.workspace import WorkspaceConfig, configure, get_config
 from .spectral import kernel_spectrum, operator_norm, singular_values
 
 __version__ = "0.1.0"
@@ -21,6 +22,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ConvGeometry",
     "ConvOperator",
+    "WorkspaceConfig",
+    "configure",
     "conv",
     "conv1d",
     "conv2d",
@@ -31,6 +34,7 @@ __all__ = [
     "conv_transpose2d",
     "conv_transpose3d",
     "conv_transpose_matrix",
+    "get_config",
     "kernel_spectrum",
     "make_geometry",
     "operator_norm",

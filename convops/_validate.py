@@ -20,7 +20,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 __all__ = [
+    "MAX_AXIS_SIZE",
+    "MAX_ELEMENTS",
     "MAX_SPATIAL_AXES",
+    "check_axis_size",
+    "check_elements",
     "as_numeric_array",
     "is_int",
     "normalize_dtype",
@@ -39,6 +43,14 @@ __all__ = [
 #: convops handles 1, 2 or 3 spatial axes.
 MAX_SPATIAL_AXES = 3
 
+#: Largest size, stride, dilation or padding width accepted on an axis: every index
+#: convops computes then fits in numpy's 64-bit integers.
+MAX_AXIS_SIZE = 2**62
+
+#: Largest number of entries of any array a convolution describes (input, output, padded
+#: input, kernel): its byte count in complex128 still fits in a signed 64-bit integer.
+MAX_ELEMENTS = 2**63 // 16
+
 #: The realisations a ``method=`` argument may name, plus ``"auto"``.
 METHODS: tuple[str, ...] = ("auto", "direct", "fft", "matrix")
 
@@ -52,15 +64,18 @@ def normalize_dtype(dtype: Any) -> np.dtype:
     """The floating dtype convops computes in for an array of ``dtype``.
 
     Integers and bools become float64, float16 becomes float32, other floating and
-    complex dtypes stay as they are.  Raises ``TypeError`` for non-numeric dtypes.
+    complex dtypes stay as they are, in the machine's byte order (a big-endian ``'>f8'``
+    array computes in, and returns, native float64).  Raises ``TypeError`` for
+    non-numeric dtypes.
     """
     dtype = np.dtype(dtype)
     if dtype.kind in "biu":
         return np.dtype(np.float64)
-    if dtype == np.float16:
+    if dtype.kind == "f" and dtype.itemsize == 2:  # float16, in either byte order
         return np.dtype(np.float32)
     if dtype.kind in "fc":
-        return dtype
+        # computed and returned in the machine's byte order ('>f8' becomes float64)
+        return dtype.newbyteorder("=")
     raise TypeError(f"dtype {dtype} is not numeric")
 
 
@@ -99,12 +114,12 @@ def validate_flip(flip: object) -> bool:
 
 def validate_int(value: object, name: str, minimum: int | None = None) -> int:
     """An int (not a bool), at least ``minimum`` when given."""
-    if not is_int(value):
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an int; got {value!r}") from None
-    value = int(value)  # type: ignore[call-overload]
-    if minimum is not None and value < minimum:
+    number = int(value)
+    if minimum is not None and number < minimum:
         raise ValueError(f"{name}={value!r} is not allowed: it must be >= {minimum}") from None
-    return value
+    return number
 
 
 def validate_number(
@@ -159,6 +174,24 @@ def validate_groups(groups: object) -> int:
 # ----------------------------------------------------------------------------------------
 # shapes and per-axis values
 # ----------------------------------------------------------------------------------------
+def check_axis_size(values: Sequence[int], name: str, value: object) -> None:
+    """Every entry of ``values`` (parsed from ``value``, called ``name``) is <= MAX_AXIS_SIZE."""
+    if any(v > MAX_AXIS_SIZE for v in values):
+        raise ValueError(
+            f"{name}={value!r} is too large: each entry must be at most 2**62 "
+            "(sizes, strides, dilations and paddings are indices of numpy arrays)"
+        ) from None
+
+
+def check_elements(count: int, name: str, value: object, what: str) -> None:
+    """``what`` (an array described by ``name``) must have at most MAX_ELEMENTS entries."""
+    if count > MAX_ELEMENTS:
+        raise ValueError(
+            f"{name}={value!r} is too large: {what} would have {count} entries, more than "
+            f"any array can hold (at most 2**59 = {MAX_ELEMENTS}); use smaller sizes"
+        ) from None
+
+
 def per_axis_ints(value: object, name: str, ndim: int, minimum: int) -> tuple[int, ...]:
     """An int or a sequence (tuple or list) of ``ndim`` ints, each ``>= minimum``."""
     if is_int(value):
@@ -177,6 +210,7 @@ def per_axis_ints(value: object, name: str, ndim: int, minimum: int) -> tuple[in
             raise ValueError(
                 f"{name}={value!r} is not allowed: each entry must be >= {minimum}"
             ) from None
+    check_axis_size(values, name, value)
     return values
 
 
@@ -194,6 +228,7 @@ def shape_tuple(value: object, name: str) -> tuple[int, ...]:
         raise TypeError(f"{name} must be a tuple of ints; got {value!r}") from None
     if any(v < 1 for v in shape):
         raise ValueError(f"{name}={shape!r} is not allowed: every size must be >= 1") from None
+    check_axis_size(shape, name, value)
     return shape
 
 

@@ -2,7 +2,7 @@
 
 ::
 
-    convops matrix  --input 4x4 --kernel 3x3            # the 4x16 matrix of seed 001
+    convops matrix  --input 4x4 --kernel 3x3    # the 4x16 matrix of the 3x3 kernel 1..9 on 4x4
     convops matrix  --input 4x4 --kernel 3x3 --transpose  # its 16x4 transpose
     convops animate --input 5x5 --kernel 3x3 --stride 2 --padding 1 --out conv.gif
     convops check   --input 8x8 --kernel 3x3 --stride 2  # matrix = direct = fft, dot test
@@ -11,23 +11,34 @@
 Bad arguments exit with status 2 and one line ``convops: error: ...`` on stderr; the
 library's own ``ValueError``/``TypeError`` messages (which name the parameter, the value and
 what is allowed) are passed through on that line.
+
+This module only parses arguments and runs commands: the matrix text comes from
+:mod:`convops.text`, its structure from :mod:`convops.structure`, the pictures from
+:mod:`convops.plotting` and the tour from :mod:`convops.tutorials`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
-import textwrap
 import re
 import sys
+import textwrap
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 
 import numpy as np
 
+from ._validate import shape_tuple, validate_groups, validate_int, validate_spatial_axes
 from .structure import describe_structure, structural_nnz
 from .text import format_entries, format_matrix, index_labels
+
+if TYPE_CHECKING:
+    from .geometry import Method
+    from .operators import ConvOperator
 
 __all__ = ["build_parser", "main"]
 
@@ -38,21 +49,60 @@ CHECK_NNZ_LIMIT = 20_000_000
 #: ``--full`` still refuses to print more entries than this.
 FULL_LIMIT = 250_000
 
+#: A value that starts with '-' but is a number or a list of numbers (``-1``, ``-1,2,3``,
+#: ``-0.5:1``, ``-1j``): argparse would take it for an option, see :func:`attach_values`.
+NEGATIVE_VALUE = re.compile(r"^-[\d.][\d.,:eEj+-]*$")
+
 
 class CLIError(Exception):
     """A bad argument found after parsing (reported as one line, exit status 2)."""
 
 
+def attach_values(argv: Sequence[str], value_options: frozenset[str]) -> list[str]:
+    """``--opt -1,2`` → ``--opt=-1,2`` for every option in ``value_options``.
+
+    argparse reads a word that starts with ``-`` as an option unless it looks like one
+    negative number, so ``--values -1,2,3`` would be "expected one argument". Written
+    ``--values=-1,2,3`` it is unambiguous, and that is what the word is rewritten to when it
+    follows an option that takes a value and looks like numbers (:data:`NEGATIVE_VALUE`).
+    Nothing after ``--`` is touched.
+    """
+    out: list[str] = []
+    words = list(argv)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            out.extend(words[i:])
+            break
+        following = words[i + 1] if i + 1 < len(words) else None
+        if word in value_options and following is not None and NEGATIVE_VALUE.match(following):
+            out.append(f"{word}={following}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but errors are one line on stderr (no usage block), exit status 2."""
+    """argparse, but errors are one line on stderr (no usage block), exit status 2.
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # let values such as --values -1,2,3 or --padding -1 through as values (argparse
-        # otherwise takes "-1,2,3" for an option); they are then checked like any other value
-        self._negative_number_matcher = re.compile(r"^-\d[\d.,:eEj+-]*$")
+    ``value_options`` (set by :func:`build_parser` on the top-level parser) are the option
+    strings that take a value; a negative value after one of them is attached to it before
+    parsing (:func:`attach_values`).
+    """
 
-    def error(self, message: str):  # noqa: D401 - argparse's name
+    value_options: frozenset[str] = frozenset()
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self.value_options:
+            args = attach_values(sys.argv[1:] if args is None else args, self.value_options)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
         message = " ".join(str(message).split())
         self.exit(2, f"convops: error: {message} (see '{self.prog} --help')\n")
 
@@ -69,19 +119,19 @@ def _split(text: str, seps: str = "x×X,") -> list[str]:
 def parse_shape(text: str) -> tuple[int, ...]:
     """``"4x4"`` → ``(4, 4)``; sizes separated by ``x`` (or ``,``), 1 to 3 of them, each ≥ 1."""
     try:
-        shape = tuple(int(p) for p in _split(text.strip()))
+        sizes = tuple(int(p) for p in _split(text.strip()))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a shape: give sizes separated by 'x', e.g. 4x4 or 8x8x8"
         ) from None
-    if not 1 <= len(shape) <= 3:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} has {len(shape)} sizes; convops handles 1, 2 or 3 spatial axes "
-            "(channels go in --channels)"
-        )
-    if any(n < 1 for n in shape):
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: every size must be >= 1")
-    return shape
+    try:
+        validate_spatial_axes(len(sizes), "shape", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (channels go in --channels)") from None
+    try:
+        return shape_tuple(sizes, "shape")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_ints(text: str) -> int | tuple[int, ...]:
@@ -95,12 +145,12 @@ def parse_ints(text: str) -> int | tuple[int, ...]:
     return values[0] if len(values) == 1 else values
 
 
-def parse_padding(text: str):
-    """``valid``/``same``/``full``, an int, or per-axis entries ``N`` or ``LO:HI`` separated by commas."""
+def parse_padding(text: str) -> str | int | tuple[int | tuple[int, int], ...]:
+    """``valid``/``same``/``full``, an int, or per-axis ``N`` or ``LO:HI`` separated by commas."""
     text = text.strip()
     if text in ("valid", "same", "full"):
         return text
-    entries = []
+    entries: list[int | tuple[int, int]] = []
     try:
         for part in text.split(","):
             if ":" in part:
@@ -119,19 +169,20 @@ def parse_padding(text: str):
 
 
 def parse_channels(text: str) -> tuple[int, int]:
-    """``"CIN:COUT"`` → ``(CIN, COUT)``."""
+    """``"CIN:COUT"`` → ``(CIN, COUT)``, both ≥ 1."""
     try:
         cin, cout = (int(p) for p in text.split(":"))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not CIN:COUT (two ints separated by a colon, e.g. 2:3)"
         ) from None
-    if cin < 1 or cout < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: channel counts must be >= 1")
-    return cin, cout
+    try:
+        return validate_int(cin, "CIN", minimum=1), validate_int(cout, "COUT", minimum=1)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
-def _number(text: str):
+def _number(text: str) -> complex:
     for kind in (int, float, complex):
         try:
             return kind(text)
@@ -159,44 +210,110 @@ _GEOMETRY_HELP = """\
 shapes are sizes separated by x (4x4, 16, 8x8x8); --stride/--dilation take an int or one
 per axis (2 or 1,2); --padding takes valid, same, full, an int, or one entry per axis
 separated by commas, each N or LO:HI (1,2 or 0:1,1:1). Kernel values are read in C order
-over (C_out, C_in/groups, *kernel); they default to 1, 2, ..., k (complex: 1+2j). --input is
+over (C_out, C_in/groups, *kernel); they default to 1, 2, ..., k (complex: 1+2j); negative
+values may follow the option (--values -1,2,3) or be attached (--values=-1,2,3). --input is
 always the convolution's input (with --transpose, the transposed convolution's output)."""
 
+#: ``add(container, *names, **kwargs)``: ``add_argument`` that also records the option
+#: strings of options taking a value (see :func:`attach_values`).
+AddArgument = Callable[..., argparse.Action]
 
-def _add_geometry(p: argparse.ArgumentParser, *, values_default: str) -> None:
+
+def _add_geometry(add: AddArgument, p: argparse.ArgumentParser, *, values_default: str) -> None:
     g = p.add_argument_group("geometry")
-    g.add_argument("--input", "-i", type=parse_shape, required=True, metavar="SHAPE",
-                   help="spatial input size of the convolution, e.g. 4x4")
-    g.add_argument("--kernel", "-k", type=parse_shape, required=True, metavar="SHAPE",
-                   help="spatial kernel size, e.g. 3x3")
-    g.add_argument("--values", type=parse_values, metavar="V1,V2,...",
-                   help=f"kernel values in C order (default: {values_default})")
-    g.add_argument("--stride", "-s", type=parse_ints, default=1, metavar="S",
-                   help="stride: int or one per axis (default 1)")
-    g.add_argument("--padding", "-p", type=parse_padding, default=0, metavar="P",
-                   help="valid | same | full | N | per-axis N or LO:HI, comma-separated (default 0)")
-    g.add_argument("--dilation", "-d", type=parse_ints, default=1, metavar="D",
-                   help="dilation: int or one per axis (default 1)")
-    g.add_argument("--boundary", "-b", default="zeros", metavar="B",
-                   help="zeros | circular | reflect | replicate (default zeros)")
-    g.add_argument("--flip", action="store_true",
-                   help="flip the kernel: signal-processing convolution instead of cross-correlation")
-    g.add_argument("--channels", "-c", type=parse_channels, metavar="CIN:COUT",
-                   help="multi-channel: input (CIN, *input), kernel (COUT, CIN/groups, *kernel)")
-    g.add_argument("--groups", "-g", type=int, default=1, metavar="G",
-                   help="grouped convolution (needs --channels; G divides CIN and COUT)")
+    add(
+        g,
+        "--input",
+        "-i",
+        type=parse_shape,
+        required=True,
+        metavar="SHAPE",
+        help="spatial input size of the convolution, e.g. 4x4",
+    )
+    add(
+        g,
+        "--kernel",
+        "-k",
+        type=parse_shape,
+        required=True,
+        metavar="SHAPE",
+        help="spatial kernel size, e.g. 3x3",
+    )
+    add(
+        g,
+        "--values",
+        type=parse_values,
+        metavar="V1,V2,...",
+        help=f"kernel values in C order (default: {values_default})",
+    )
+    add(
+        g,
+        "--stride",
+        "-s",
+        type=parse_ints,
+        default=1,
+        metavar="S",
+        help="stride: int or one per axis (default 1)",
+    )
+    add(
+        g,
+        "--padding",
+        "-p",
+        type=parse_padding,
+        default=0,
+        metavar="P",
+        help="valid | same | full | N | per-axis N or LO:HI, comma-separated (default 0)",
+    )
+    add(
+        g,
+        "--dilation",
+        "-d",
+        type=parse_ints,
+        default=1,
+        metavar="D",
+        help="dilation: int or one per axis (default 1)",
+    )
+    add(
+        g,
+        "--boundary",
+        "-b",
+        default="zeros",
+        metavar="B",
+        help="zeros | circular | reflect | replicate (default zeros)",
+    )
+    add(
+        g,
+        "--flip",
+        action="store_true",
+        help="flip the kernel: signal-processing convolution instead of cross-correlation",
+    )
+    add(
+        g,
+        "--channels",
+        "-c",
+        type=parse_channels,
+        metavar="CIN:COUT",
+        help="multi-channel: input (CIN, *input), kernel (COUT, CIN/groups, *kernel)",
+    )
+    add(
+        g,
+        "--groups",
+        "-g",
+        type=int,
+        default=1,
+        metavar="G",
+        help="grouped convolution (needs --channels; G divides CIN and COUT)",
+    )
 
 
-def _kernel_array(args, default: str) -> np.ndarray:
+def _kernel_array(args: argparse.Namespace, default: str) -> np.ndarray:
     shape = tuple(args.kernel)
     if args.channels is not None:
         cin, cout = args.channels
-        if args.groups < 1 or cin % args.groups:
-            raise CLIError(
-                f"--groups {args.groups} is not allowed with --channels {cin}:{cout}: "
-                "groups must be >= 1 and divide both channel counts"
-            )
-        shape = (cout, cin // args.groups) + shape
+        # whether the groups divide both channel counts is the library's check (with the
+        # kernel built here); only >= 1 is needed to build it
+        groups = validate_groups(args.groups)
+        shape = (cout, max(cin // groups, 1)) + shape
     elif args.groups != 1:
         raise CLIError(f"--groups {args.groups} needs --channels CIN:COUT (a multi-channel kernel)")
     size = int(np.prod(shape))
@@ -205,33 +322,40 @@ def _kernel_array(args, default: str) -> np.ndarray:
             return np.random.default_rng(args.seed).standard_normal(size).reshape(shape)
         return np.arange(1, size + 1).reshape(shape)
     if args.values.size != size:
+        order = "(C_out, C_in/groups, *kernel)" if args.channels else "the kernel"
         raise CLIError(
             f"--values has {args.values.size} numbers but the kernel of shape {shape} needs "
-            f"{size} (C order over {'(C_out, C_in/groups, *kernel)' if args.channels else 'the kernel'})"
+            f"{size} (C order over {order})"
         )
     return args.values.reshape(shape)
 
 
-def _input_shape(args) -> tuple[int, ...]:
+def _input_shape(args: argparse.Namespace) -> tuple[int, ...]:
     shape = tuple(args.input)
     return ((args.channels[0],) + shape) if args.channels is not None else shape
 
 
-def _operator(args, *, values_default: str = "1..k", method: str = "auto"):
+def _geometry_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(
+        stride=args.stride,
+        padding=args.padding,
+        dilation=args.dilation,
+        groups=args.groups,
+        boundary=args.boundary,
+        flip=args.flip,
+    )
+
+
+def _operator(
+    args: argparse.Namespace, *, values_default: str = "1..k", method: Method = "auto"
+) -> tuple[ConvOperator, np.ndarray]:
     from .operators import ConvOperator
 
     kernel = _kernel_array(args, values_default)
-    op = ConvOperator(
-        kernel, _input_shape(args), stride=args.stride, padding=args.padding,
-        dilation=args.dilation, groups=args.groups, boundary=args.boundary,
-        flip=args.flip, method=method,
-    )
+    op = ConvOperator(kernel, _input_shape(args), method=method, **_geometry_kwargs(args))
     return op, kernel
 
 
-# ----------------------------------------------------------------------------------------
-# printing a matrix
-# ----------------------------------------------------------------------------------------
 # ----------------------------------------------------------------------------------------
 # commands
 # ----------------------------------------------------------------------------------------
@@ -241,22 +365,28 @@ def _use_agg() -> None:
     matplotlib.use("Agg")
 
 
-def _save_plot(op, path: Path, *, large: bool) -> None:
+def _save_plot(op: ConvOperator, path: Path, *, large: bool) -> None:
     _use_agg()
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from . import plotting
 
-    if large:
-        ax = plotting.spy(op)
-    else:
-        ax = plotting.plot_matrix(op)
-    fig = ax.figure if hasattr(ax, "figure") and not hasattr(ax, "savefig") else ax
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    ax = plotting.spy(op) if large else plotting.plot_matrix(op)
+    figure = ax.figure
+    assert isinstance(figure, Figure)  # without ax=, both draw on a figure of their own
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(figure)
 
 
-def cmd_matrix(args) -> int:
+def _kernel_summary(kernel: np.ndarray) -> str:
+    flat = kernel.ravel()
+    cells = format_entries(flat[:9], 4)
+    return ", ".join(cells) + (", ..." if flat.size > 9 else "")
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    """``convops matrix``: print the matrix (or a summary), optionally save a plot."""
     op, kernel = _operator(args, method="matrix")
     if args.transpose:
         op = op.H
@@ -265,18 +395,27 @@ def cmd_matrix(args) -> int:
     name_in, name_out = ("y", "x") if g.transposed else ("x", "y")
     what = "transposed convolution" if g.transposed else "convolution"
     print(f"{g}")
-    print(f"matrix of the {what}: {rows} x {cols}  ({name_out} = M {name_in}, "
-          f"{name_in} of shape {op.input_shape} and {name_out} of shape {op.output_shape} "
-          "flattened in C order)")
+    print(
+        f"matrix of the {what}: {rows} x {cols}  ({name_out} = M {name_in}, "
+        f"{name_in} of shape {op.input_shape} and {name_out} of shape {op.output_shape} "
+        "flattened in C order)"
+    )
     large = rows > PRINT_LIMIT or cols > PRINT_LIMIT
     if (large and not args.full) or args.summary:
         nnz = structural_nnz(g)
         per_row = g.in_channels // g.groups * int(np.prod(g.kernel_size))
-        print(f"too large to print every entry (limit {PRINT_LIMIT} rows and columns; --full overrides)"
-              if large and not args.summary else "summary:")
+        if large and not args.summary:
+            print(
+                f"too large to print every entry (limit {PRINT_LIMIT} rows and columns; "
+                "--full overrides)"
+            )
+        else:
+            print("summary:")
         print(f"  shape:        {rows} x {cols} = {rows * cols:,} entries")
-        print(f"  nonzeros:     {nnz:,} stored entries ({nnz / (rows * cols):.3g} of all), "
-              f"at most {per_row} per {'column' if g.transposed else 'row'}")
+        print(
+            f"  nonzeros:     {nnz:,} stored entries ({nnz / (rows * cols):.3g} of all), "
+            f"at most {per_row} per {'column' if g.transposed else 'row'}"
+        )
         print(f"  structure:    {describe_structure(g)}")
         print(f"  kernel:       shape {kernel.shape}, values {_kernel_summary(kernel)}")
     else:
@@ -290,8 +429,9 @@ def cmd_matrix(args) -> int:
         print(format_matrix(dense, precision=args.precision, row_labels=labels))
         if args.labels:
             cols_txt = index_labels(name_in, op.input_shape)
-            shown = " ".join(cols_txt) if len(cols_txt) <= 8 else " ".join(cols_txt[:4] + ["..."] + cols_txt[-2:])
-            print(f"columns: {shown}")
+            if len(cols_txt) > 8:
+                cols_txt = [*cols_txt[:4], "...", *cols_txt[-2:]]
+            print(f"columns: {' '.join(cols_txt)}")
         print(f"structure: {describe_structure(g)}")
     if args.plot is not None:
         _save_plot(op, args.plot, large=large)
@@ -299,13 +439,8 @@ def cmd_matrix(args) -> int:
     return 0
 
 
-def _kernel_summary(kernel: np.ndarray) -> str:
-    flat = kernel.ravel()
-    cells = format_entries(flat[:9], 4)
-    return ", ".join(cells) + (", ..." if flat.size > 9 else "")
-
-
-def cmd_animate(args) -> int:
+def cmd_animate(args: argparse.Namespace) -> int:
+    """``convops animate``: save the sliding-window (or scatter) animation."""
     op, _ = _operator(args, method="direct")
     if args.out.suffix.lower() not in (".gif", ".mp4"):
         raise CLIError(f"--out {str(args.out)!r} must end in .gif or .mp4")
@@ -337,7 +472,16 @@ def cmd_animate(args) -> int:
     return 0
 
 
-def cmd_check(args) -> int:
+def _relative_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """``max|a − b| / max|b|`` (the absolute difference when ``b`` is zero)."""
+    difference = float(np.max(np.abs(a - b), initial=0.0))
+    scale = float(np.max(np.abs(b), initial=0.0))
+    return difference / scale if scale > 0 else difference
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``convops check``: the three realisations agree and pass the dot test (exit 0), or not (1)."""
+    from .geometry import make_geometry
     from .operators import REALISATIONS, ConvOperator
     from .testing import default_rtol, dot_test
 
@@ -346,21 +490,22 @@ def cmd_check(args) -> int:
     if np.iscomplexobj(kernel) and dtype.kind != "c":
         dtype = np.result_type(dtype, np.complex64)
     kernel = kernel.astype(dtype)
-    common = dict(stride=args.stride, padding=args.padding, dilation=args.dilation,
-                  groups=args.groups, boundary=args.boundary, flip=args.flip)
-    from .geometry import make_geometry
-
+    common = _geometry_kwargs(args)
     nnz = structural_nnz(make_geometry(kernel.shape, _input_shape(args), **common))
     if nnz > CHECK_NNZ_LIMIT:
         raise CLIError(
             f"check builds the explicit matrix as its reference, and this one has {nnz:,} stored "
             f"entries (limit {CHECK_NNZ_LIMIT:,}); use a smaller geometry"
         )
-    ops = {m: ConvOperator(kernel, _input_shape(args), method=m, **common) for m in REALISATIONS}
+    # REALISATIONS names every method but "auto"
+    ops = {
+        m: ConvOperator(kernel, _input_shape(args), method=cast("Method", m), **common)
+        for m in REALISATIONS
+    }
     ref = ops["matrix"]
     rng = np.random.default_rng(args.seed)
 
-    def rand(shape):
+    def rand(shape: tuple[int, ...]) -> np.ndarray:
         v = rng.standard_normal(shape)
         if dtype.kind == "c":
             v = v + 1j * rng.standard_normal(shape)
@@ -371,47 +516,82 @@ def cmd_check(args) -> int:
     tol = args.rtol if args.rtol is not None else 1000 * np.finfo(dtype).eps
     dot_tol = default_rtol(dtype)
 
-    def rel(a, b):
-        scale = np.max(np.abs(b)) if b.size else 0.0
-        return float(np.max(np.abs(a - b)) / scale) if scale > 0 else float(np.max(np.abs(a - b), initial=0.0))
-
     print(f"{ref.geometry}")
-    print(f"A: {ref.shape[0]} x {ref.shape[1]}, dtype {ref.dtype}, kernel {kernel.shape}; "
-          f"A x has shape {ref.output_shape}, A* y has shape {ref.input_shape}")
-    header = f"{'realisation':<12} {'A x shape':<14} {'A* y shape':<14} {'max|Δ(A x)|':>12} {'max|Δ(A* y)|':>13} {'dot test':>10}"
+    print(
+        f"A: {ref.shape[0]} x {ref.shape[1]}, dtype {ref.dtype}, kernel {kernel.shape}; "
+        f"A x has shape {ref.output_shape}, A* y has shape {ref.input_shape}"
+    )
+    header = (
+        f"{'realisation':<12} {'A x shape':<14} {'A* y shape':<14} {'max|Δ(A x)|':>12} "
+        f"{'max|Δ(A* y)|':>13} {'dot test':>10}"
+    )
     print(header)
     print("-" * len(header))
     ok = True
     for name, op in ops.items():
         Ax, AHy = op.apply(x), op.H.apply(y)
         shapes_ok = Ax.shape == Ax_ref.shape and AHy.shape == AHy_ref.shape
-        e_fwd = rel(Ax, Ax_ref) if shapes_ok else float("inf")
-        e_adj = rel(AHy, AHy_ref) if shapes_ok else float("inf")
+        e_fwd = _relative_difference(Ax, Ax_ref) if shapes_ok else float("inf")
+        e_adj = _relative_difference(AHy, AHy_ref) if shapes_ok else float("inf")
         try:
             dot = dot_test(op, rng=args.seed, rtol=dot_tol)
             dot_txt = f"{dot:.1e}"
         except AssertionError:
             dot, dot_txt = float("inf"), "FAILED"
         ok &= shapes_ok and e_fwd <= tol and e_adj <= tol and dot <= dot_tol
-        ref_txt = "(reference)" if name == "matrix" else None
-        print(f"{name:<12} {str(Ax.shape):<14} {str(AHy.shape):<14} "
-              f"{ref_txt or f'{e_fwd:.1e}':>12} {ref_txt or f'{e_adj:.1e}':>13} {dot_txt:>10}")
+        fwd_txt, adj_txt = (
+            ("(reference)",) * 2 if name == "matrix" else (f"{e_fwd:.1e}", f"{e_adj:.1e}")
+        )
+        print(
+            f"{name:<12} {Ax.shape!s:<14} {AHy.shape!s:<14} "
+            f"{fwd_txt:>12} {adj_txt:>13} {dot_txt:>10}"
+        )
     print("-" * len(header))
-    print("max|Δ| is the largest difference from the matrix realisation, relative to the largest "
-          "entry of the matrix result")
+    print(
+        "max|Δ| is the largest difference from the matrix realisation, relative to the largest "
+        "entry of the matrix result"
+    )
     if ok:
-        print(f"OK: the three realisations agree (max|Δ| <= {tol:.1e}) and pass the dot test "
-              f"(<= {dot_tol:.0e})")
+        print(
+            f"OK: the three realisations agree (max|Δ| <= {tol:.1e}) and pass the dot test "
+            f"(<= {dot_tol:.0e})"
+        )
         return 0
-    print(f"MISMATCH: a realisation differs by more than {tol:.1e} or fails the dot test "
-          f"(rtol {dot_tol:.0e})")
+    print(
+        f"MISMATCH: a realisation differs by more than {tol:.1e} or fails the dot test "
+        f"(rtol {dot_tol:.0e})"
+    )
     return 1
 
 
-def cmd_tour(args) -> int:
-    _use_agg()
-    from . import tutorials
+class _TutorialEntry(Protocol):
+    name: str
+    title: str
 
+
+class _TourModule(Protocol):
+    """What ``convops tour`` uses of :mod:`convops.tutorials`."""
+
+    TUTORIALS: Sequence[_TutorialEntry]
+
+    def tutorial_path(self, which: int | str) -> Path: ...
+
+    def tour(
+        self, out: str | os.PathLike[str], *, only: Sequence[int] | None, quiet: bool
+    ) -> int: ...
+
+
+def _tutorials() -> _TourModule:
+    # convops.tutorials is the top-level tutorials/ folder, mapped onto the package by
+    # pyproject's package-dir; the type checker reads only convops/, so it is imported by name
+    return cast(_TourModule, importlib.import_module("convops.tutorials"))
+
+
+def cmd_tour(args: argparse.Namespace) -> int:
+    """``convops tour``: run the tutorials (or list them)."""
+    _use_agg()
+    tutorials = _tutorials()
+    count = len(tutorials.TUTORIALS)
     if args.list:
         for i, t in enumerate(tutorials.TUTORIALS, 1):
             print(f"{i}. {t.title:<36} {tutorials.tutorial_path(t.name)}")
@@ -421,26 +601,36 @@ def cmd_tour(args) -> int:
         try:
             only = [int(p) for p in args.only.split(",")]
         except ValueError:
-            raise CLIError(f"--only {args.only!r} is not a comma-separated list of tutorial numbers") from None
-        bad = [i for i in only if not 1 <= i <= len(tutorials.TUTORIALS)]
-        if bad:
-            raise CLIError(f"--only {args.only!r}: there are tutorials 1 to {len(tutorials.TUTORIALS)}")
+            raise CLIError(
+                f"--only {args.only!r} is not a comma-separated list of tutorial numbers"
+            ) from None
+        if any(not 1 <= i <= count for i in only):
+            raise CLIError(f"--only {args.only!r}: there are tutorials 1 to {count}")
     return tutorials.tour(args.out, only=only, quiet=args.quiet)
 
 
 # ----------------------------------------------------------------------------------------
 # the parser
 # ----------------------------------------------------------------------------------------
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, 88)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``convops`` argument parser (one subcommand per job)."""
     formatter = argparse.RawDescriptionHelpFormatter
-    def wrap(text: str) -> str:
-        return textwrap.fill(text, 88)
+    value_options: set[str] = set()
+
+    def add(container: Any, *names: str, **kwargs: Any) -> argparse.Action:
+        action: argparse.Action = container.add_argument(*names, **kwargs)
+        if action.nargs != 0:  # flags (store_true, --version) take no value
+            value_options.update(action.option_strings)
+        return action
 
     parser = _Parser(
         prog="convops",
         description="Convolution and transposed convolution as one linear map and its adjoint.\n"
-                    "Start with:  convops tour",
+        "Start with:  convops tour",
         formatter_class=formatter,
     )
     from . import __version__
@@ -449,88 +639,178 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser(
-        "matrix", help="print the matrix of a convolution (or its transpose)",
-        description=wrap("Print the matrix of a convolution (rows: outputs, columns: inputs, both "
-                    "flattened in C order), or of its transposed convolution with --transpose. "
-                    "Integers print as integers; large matrices print a summary."),
-        epilog=_GEOMETRY_HELP + "\n\nexamples:\n  convops matrix --input 4x4 --kernel 3x3\n"
-               "  convops matrix --input 4x4 --kernel 3x3 --transpose\n"
-               "  convops matrix --input 5 --kernel 3 --stride 2 --padding 1 --labels\n"
-               "  convops matrix --input 64x64 --kernel 3x3 --padding same   # summary",
+        "matrix",
+        help="print the matrix of a convolution (or its transpose)",
+        description=_wrap(
+            "Print the matrix of a convolution (rows: outputs, columns: inputs, both "
+            "flattened in C order), or of its transposed convolution with --transpose. "
+            "Integers print as integers; large matrices print a summary."
+        ),
+        epilog=_GEOMETRY_HELP + "\n\nexamples:\n"
+        "  convops matrix --input 4x4 --kernel 3x3\n"
+        "  convops matrix --input 4x4 --kernel 3x3 --transpose\n"
+        "  convops matrix --input 5 --kernel 3 --stride 2 --padding 1 --labels\n"
+        "  convops matrix --input 4 --kernel 3 --values -1,2,-1\n"
+        "  convops matrix --input 64x64 --kernel 3x3 --padding same   # summary",
         formatter_class=formatter,
     )
-    _add_geometry(p, values_default="1, 2, ..., k")
-    p.add_argument("--transpose", "-T", action="store_true",
-                   help="the transposed convolution's matrix (the conjugate transpose)")
-    p.add_argument("--labels", action="store_true", help="prefix each row with its output index")
-    p.add_argument("--precision", type=int, default=4, help="significant digits for non-integers (default 4)")
-    p.add_argument("--full", action="store_true", help=f"print every entry even past {PRINT_LIMIT} rows/columns")
-    p.add_argument("--summary", action="store_true", help="print only the summary (shape, nonzeros, structure)")
-    p.add_argument("--plot", type=Path, metavar="FILE", help="also save a heatmap (or sparsity plot) to FILE")
+    _add_geometry(add, p, values_default="1, 2, ..., k")
+    add(
+        p,
+        "--transpose",
+        "-T",
+        action="store_true",
+        help="the transposed convolution's matrix (the conjugate transpose)",
+    )
+    add(p, "--labels", action="store_true", help="prefix each row with its output index")
+    add(
+        p,
+        "--precision",
+        type=int,
+        default=4,
+        help="significant digits for non-integers (default 4)",
+    )
+    add(
+        p,
+        "--full",
+        action="store_true",
+        help=f"print every entry even past {PRINT_LIMIT} rows/columns",
+    )
+    add(
+        p,
+        "--summary",
+        action="store_true",
+        help="print only the summary (shape, nonzeros, structure)",
+    )
+    add(
+        p,
+        "--plot",
+        type=Path,
+        metavar="FILE",
+        help="also save a heatmap (or sparsity plot) to FILE",
+    )
     p.set_defaults(func=cmd_matrix)
 
     p = sub.add_parser(
-        "animate", help="save the conv-arithmetic animation of a geometry (GIF)",
-        description=wrap("Save the sliding-window animation (Dumoulin & Visin): the kernel footprint "
-                    "moving over the padded input by the stride. With --transpose, the scatter "
-                    "view of the transposed convolution; with --fractional, its equivalent "
-                    "zero-inserted ('fractionally strided') direct convolution. 1D and 2D."),
+        "animate",
+        help="save the conv-arithmetic animation of a geometry (GIF)",
+        description=_wrap(
+            "Save the sliding-window animation (Dumoulin & Visin): the kernel footprint "
+            "moving over the padded input by the stride. With --transpose, the scatter "
+            "view of the transposed convolution; with --fractional, its equivalent "
+            "zero-inserted ('fractionally strided') direct convolution. 1D and 2D."
+        ),
         epilog=_GEOMETRY_HELP + "\n\nexamples:\n"
-               "  convops animate --input 5x5 --kernel 3x3 --stride 2 --padding 1 --out conv.gif\n"
-               "  convops animate --input 5x5 --kernel 3x3 --stride 2 --out up.gif --transpose --fractional",
+        "  convops animate --input 5x5 --kernel 3x3 --stride 2 --padding 1 --out conv.gif\n"
+        "  convops animate --input 5x5 --kernel 3x3 --stride 2 --out up.gif --transpose "
+        "--fractional",
         formatter_class=formatter,
     )
-    _add_geometry(p, values_default="1, 2, ..., k")
-    p.add_argument("--out", "-o", type=Path, required=True, metavar="FILE.gif", help="where to write the animation")
-    p.add_argument("--transpose", "-T", action="store_true", help="animate the transposed convolution (scatter)")
-    p.add_argument("--fractional", action="store_true",
-                   help="with --transpose: show the zero-inserted input and a direct convolution")
-    p.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
+    _add_geometry(add, p, values_default="1, 2, ..., k")
+    add(
+        p,
+        "--out",
+        "-o",
+        type=Path,
+        required=True,
+        metavar="FILE.gif",
+        help="where to write the animation",
+    )
+    add(
+        p,
+        "--transpose",
+        "-T",
+        action="store_true",
+        help="animate the transposed convolution (scatter)",
+    )
+    add(
+        p,
+        "--fractional",
+        action="store_true",
+        help="with --transpose: show the zero-inserted input and a direct convolution",
+    )
+    add(p, "--fps", type=float, default=2.0, help="frames per second (default 2)")
     p.set_defaults(func=cmd_animate)
 
     p = sub.add_parser(
-        "check", help="check that matrix, direct and fft agree and pass the dot test",
-        description=wrap("Apply the three realisations (matrix, direct, fft) of A and of A* to the same "
-                    "random vectors, print the output shapes and the largest differences from the "
-                    "matrix result, and run the dot test <Ax, y> = <x, A*y> on each. "
-                    "Exit status 0 when they agree, 1 when they do not."),
-        epilog=_GEOMETRY_HELP + "\n\nexamples:\n  convops check --input 8x8 --kernel 3x3 --stride 2 --padding 1\n"
-               "  convops check --input 6x6x6 --kernel 3x3x3 --channels 2:4 --boundary circular --padding 1\n"
-               "  convops check --input 16 --kernel 4 --values=1,2j,-1,0.5 --dtype complex128",
+        "check",
+        help="check that matrix, direct and fft agree and pass the dot test",
+        description=_wrap(
+            "Apply the three realisations (matrix, direct, fft) of A and of A* to the same "
+            "random vectors, print the output shapes and the largest differences from the "
+            "matrix result, and run the dot test <Ax, y> = <x, A*y> on each. "
+            "Exit status 0 when they agree, 1 when they do not."
+        ),
+        epilog=_GEOMETRY_HELP + "\n\nexamples:\n"
+        "  convops check --input 8x8 --kernel 3x3 --stride 2 --padding 1\n"
+        "  convops check --input 6x6x6 --kernel 3x3x3 --channels 2:4 --boundary circular "
+        "--padding 1\n"
+        "  convops check --input 16 --kernel 4 --values=1,2j,-1,0.5 --dtype complex128",
         formatter_class=formatter,
     )
-    _add_geometry(p, values_default="random normal (--seed)")
-    p.add_argument("--dtype", default="float64", choices=["float64", "float32", "complex128", "complex64"],
-                   help="dtype of kernel and vectors (default float64)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random vectors (default 0)")
-    p.add_argument("--rtol", type=float, default=None,
-                   help="largest relative difference accepted (default 1000 x machine epsilon)")
+    _add_geometry(add, p, values_default="random normal (--seed)")
+    add(
+        p,
+        "--dtype",
+        default="float64",
+        choices=["float64", "float32", "complex128", "complex64"],
+        help="dtype of kernel and vectors (default float64)",
+    )
+    add(p, "--seed", type=int, default=0, help="seed of the random vectors (default 0)")
+    add(
+        p,
+        "--rtol",
+        type=float,
+        default=None,
+        help="largest relative difference accepted (default 1000 x machine epsilon)",
+    )
     p.set_defaults(func=cmd_check, values_default="random")
 
     p = sub.add_parser(
-        "tour", help="run every tutorial: narrative and results here, figures to a folder",
-        description=wrap("Run the tutorials in order: their text and results are printed here, every "
-                    "figure and animation is written to --out, and the files written are listed "
-                    "at the end. Each tutorial asserts what it claims, so a run that finishes "
-                    "has checked all of it."),
-        epilog="examples:\n  convops tour\n  convops tour --out /tmp/tour --only 1,3\n  convops tour --list",
+        "tour",
+        help="run every tutorial: narrative and results here, figures to a folder",
+        description=_wrap(
+            "Run the tutorials in order: their text and results are printed here, every "
+            "figure and animation is written to --out, and the files written are listed "
+            "at the end. Each tutorial asserts what it claims, so a run that finishes "
+            "has checked all of it."
+        ),
+        epilog="examples:\n  convops tour\n  convops tour --out /tmp/tour --only 1,3\n"
+        "  convops tour --list",
         formatter_class=formatter,
     )
-    p.add_argument("--out", "-o", type=Path, default=Path("convops-output"), metavar="DIR",
-                   help="folder for figures and animations (default ./convops-output)")
-    p.add_argument("--only", metavar="N,M", help="run only these tutorials (numbers, e.g. 1,3)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no narrative, only results and progress")
-    p.add_argument("--list", action="store_true", help="list the tutorials and where their scripts are, then exit")
+    add(
+        p,
+        "--out",
+        "-o",
+        type=Path,
+        default=Path("convops-output"),
+        metavar="DIR",
+        help="folder for figures and animations (default ./convops-output)",
+    )
+    add(p, "--only", metavar="N,M", help="run only these tutorials (numbers, e.g. 1,3)")
+    add(p, "--quiet", "-q", action="store_true", help="no narrative, only results and progress")
+    add(
+        p,
+        "--list",
+        action="store_true",
+        help="list the tutorials and where their scripts are, then exit",
+    )
     p.set_defaults(func=cmd_tour)
+
+    parser.value_options = frozenset(value_options)
     return parser
 
 
 def _reconfigure_streams() -> None:
     # the narrative uses symbols like ‖ and ᵀ; never crash on a terminal that cannot show them
     for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
         try:
-            stream.reconfigure(errors="replace")
-        except (AttributeError, ValueError):
+            reconfigure(errors="replace")
+        except ValueError:
             pass
 
 
@@ -543,7 +823,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except (CLIError, ValueError, TypeError) as exc:
         message = " ".join(str(exc).split())
         print(f"convops: error: {message}", file=sys.stderr)

@@ -18,20 +18,22 @@ The padded index ``p`` of ``x̃`` reads the input at ``p − lo`` when that is i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Union
+from typing import Literal
 
 import numpy as np
 
 from ._validate import (
     METHODS,
     as_numeric_array,
+    check_axis_size,
+    check_elements,
     is_int,
     normalize_dtype,
     per_axis_ints,
     shape_tuple,
-    validate_choice,
     validate_flip,
     validate_groups,
     validate_method,
@@ -39,30 +41,30 @@ from ._validate import (
 )
 
 __all__ = [
-    "ConvGeometry",
-    "Boundary",
-    "PaddingArg",
     "BOUNDARIES",
     "METHODS",
-    "Method",
-    "validate_method",
-    "validate_groups",
     "PADDING_MODES",
-    "make_geometry",
-    "transpose_input_length",
-    "normalize_dtype",
+    "Boundary",
+    "ConvGeometry",
+    "Method",
+    "PaddingArg",
     "as_numeric_array",
-    "validate_flip",
+    "is_int",
+    "make_geometry",
+    "normalize_dtype",
     "per_axis_ints",
     "shape_tuple",
-    "is_int",
+    "transpose_input_length",
+    "validate_flip",
+    "validate_groups",
+    "validate_method",
 ]
 
 Boundary = Literal["zeros", "circular", "reflect", "replicate"]
 BOUNDARIES: tuple[str, ...] = ("zeros", "circular", "reflect", "replicate")
 PADDING_MODES: tuple[str, ...] = ("valid", "same", "full")
-PaddingArg = Union[int, str, Sequence[Union[int, Sequence[int]]]]
-IntOrTuple = Union[int, Sequence[int]]
+PaddingArg = int | str | Sequence[int | Sequence[int]]
+IntOrTuple = int | Sequence[int]
 Method = Literal["auto", "direct", "fft", "matrix"]
 
 
@@ -87,6 +89,7 @@ def _pad_entry(entry, value, ndim: int) -> tuple[int, int]:
         )
     if lo < 0 or hi < 0:
         raise ValueError(f"padding={value!r} is not allowed: padding widths must be >= 0")
+    check_axis_size((lo, hi), "padding", value)
     return lo, hi
 
 
@@ -218,31 +221,31 @@ class ConvGeometry:
         It is at most ``n + lo + hi``; trailing padded entries that no output reads are left
         out (they exist when the stride does not divide the padded length).
         """
-        return tuple((m - 1) * s + e for m, s, e in zip(self.spatial_out, self.stride, self.span))
+        return tuple((m - 1) * s + e for m, s, e in zip(self.spatial_out, self.stride, self.span, strict=True))
 
     @property
     def shape(self) -> tuple[int, int]:
         """``(rows, columns)`` of the operator's matrix on flattened vectors."""
-        rows, cols = int(np.prod(self.output_shape)), int(np.prod(self.input_shape))
+        rows, cols = math.prod(self.output_shape), math.prod(self.input_shape)
         return rows, cols
 
     def natural_output_length(self) -> tuple[int, ...]:
         """Output sizes before any ``output_padding`` crop: the PyTorch formula."""
         return tuple(
             (n + lo + hi - e) // s + 1
-            for n, (lo, hi), e, s in zip(self.spatial_in, self.padding, self.span, self.stride)
+            for n, (lo, hi), e, s in zip(self.spatial_in, self.padding, self.span, self.stride, strict=True)
         )
 
     # --- index maps -------------------------------------------------------------------
-    def pad_source_index(self, axis: int) -> np.ndarray:
-        """Input index read by each padded position ``p < padded_extent[axis]``; -1 = zero.
+    def boundary_index(self, axis: int, p: np.ndarray) -> np.ndarray:
+        """The input index that padded position ``p`` reads on ``axis``; -1 = a zero.
 
         ``circular`` wraps (``(p − lo) mod n``), ``reflect`` mirrors without repeating the
         edge, ``replicate`` repeats the edge, ``zeros`` gives -1 outside ``[0, n)``.
+        ``p`` is any integer array (the boundary map P, applied entry by entry).
         """
         n = self.spatial_in[axis]
-        lo = self.padding[axis][0]
-        q = np.arange(self.padded_extent[axis], dtype=np.int64) - lo
+        q = np.asarray(p, dtype=np.int64) - self.padding[axis][0]
         if self.boundary == "zeros":
             return np.where((q >= 0) & (q < n), q, -1)
         if self.boundary == "circular":
@@ -252,6 +255,15 @@ class ConvGeometry:
         # reflect: widths are at most n − 1, so one mirror on each side suffices
         q = np.abs(q)
         return np.where(q > n - 1, 2 * (n - 1) - q, q)
+
+    def pad_source_index(self, axis: int) -> np.ndarray:
+        """Input index read by each padded position ``p < padded_extent[axis]``; -1 = zero.
+
+        The boundary map of :meth:`boundary_index` on the whole padded extent (an array
+        as long as the padded input: use :meth:`source_table` when only the positions
+        the sliding window reads are needed).
+        """
+        return self.boundary_index(axis, np.arange(self.padded_extent[axis], dtype=np.int64))
 
     def canonical_kernel(self, kernel: np.ndarray) -> np.ndarray:
         """The kernel as ``(C_out, C_in/groups, *k)`` with ``flip`` applied.
@@ -273,7 +285,8 @@ class ConvGeometry:
         """
         o = np.arange(self.spatial_out[axis], dtype=np.int64)[:, None] * self.stride[axis]
         t = np.arange(self.kernel_size[axis], dtype=np.int64)[None, :] * self.dilation[axis]
-        return self.pad_source_index(axis)[o + t]
+        # mapped entry by entry: the table's size is m·k whatever the stride or padding
+        return self.boundary_index(axis, o + t)
 
     @property
     def fft_shape(self) -> tuple[int, ...]:
@@ -291,7 +304,7 @@ class ConvGeometry:
         from scipy.fft import next_fast_len
 
         grid = []
-        for e, s in zip(self.padded_extent, self.stride):
+        for e, s in zip(self.padded_extent, self.stride, strict=True):
             fast = next_fast_len(e, real=True)
             if s > 1 and fast % s:
                 divisible = s * next_fast_len(-(-e // s), real=True)
@@ -301,12 +314,12 @@ class ConvGeometry:
         return tuple(grid)
 
     # --- derived geometries -----------------------------------------------------------
-    def transpose(self) -> "ConvGeometry":
+    def transpose(self) -> ConvGeometry:
         """The same convolution seen from the other side (input and output swapped)."""
         return replace(self, transposed=not self.transposed)
 
     @property
-    def T(self) -> "ConvGeometry":  # noqa: N802 - the usual name
+    def T(self) -> ConvGeometry:
         return self.transpose()
 
     def __str__(self) -> str:
@@ -369,6 +382,8 @@ def make_geometry(
     """
     kernel_shape = shape_tuple(kernel_shape, "kernel shape")
     input_shape = shape_tuple(input_shape, "input_shape")
+    check_elements(math.prod(kernel_shape), "kernel shape", kernel_shape, "the kernel")
+    check_elements(math.prod(input_shape), "input_shape", input_shape, "the input")
     validate_flip(flip)
     if not isinstance(boundary, str) or boundary not in BOUNDARIES:
         raise ValueError(f"boundary={boundary!r} is not a boundary mode; use one of {BOUNDARIES}")
@@ -413,7 +428,7 @@ def make_geometry(
     dilation = per_axis_ints(dilation, "dilation", ndim, 1)
     pads = _normalize_padding(padding, ndim, kernel_size, dilation, stride)
 
-    for axis, ((lo, hi), n) in enumerate(zip(pads, spatial_in)):
+    for axis, ((lo, hi), n) in enumerate(zip(pads, spatial_in, strict=True)):
         widest = {"circular": n, "reflect": n - 1}.get(boundary)
         if widest is not None and max(lo, hi) > widest:
             raise ValueError(
@@ -423,21 +438,25 @@ def make_geometry(
 
     spans = dilated_span(dilation, kernel_size)
     natural = []
-    for axis, (n, (lo, hi), e, s) in enumerate(zip(spatial_in, pads, spans, stride)):
+    for axis, (n, (lo, hi), e, s) in enumerate(zip(spatial_in, pads, spans, stride, strict=True)):
         if n + lo + hi < e:
             raise ValueError(
-                f"the kernel does not fit: on axis {axis} the padded input has length "
+                f"the kernel does not fit the input (input_shape {input_shape}, padding "
+                f"{padding!r}): on axis {axis} the padded input has length "
                 f"{n} + {lo} + {hi} = {n + lo + hi} but the dilated kernel spans {e} "
                 f"(kernel {kernel_size[axis]}, dilation {dilation[axis]}); "
                 "pad more or use a smaller kernel or dilation"
             )
         natural.append((n + lo + hi - e) // s + 1)
+    channels = in_channels * out_channels
+    padded = math.prod(n + lo + hi for n, (lo, hi) in zip(spatial_in, pads, strict=True))
+    check_elements(channels * padded, "padding", padding, "the padded input of every channel")
 
     if output_size is None:
         spatial_out = tuple(natural)
     else:
         spatial_out = shape_tuple(output_size, "output_size")
-        if len(spatial_out) != ndim or any(m > q for m, q in zip(spatial_out, natural)):
+        if len(spatial_out) != ndim or any(m > q for m, q in zip(spatial_out, natural, strict=True)):
             raise ValueError(
                 f"output_size={tuple(output_size)!r} is not allowed: it needs {ndim} entries, "
                 f"each between 1 and the natural output length {tuple(natural)}"
@@ -489,14 +508,14 @@ def transpose_input_length(
         )
     pads = _normalize_padding(padding, ndim, tuple(kernel_size), dilation, stride)
     out_pad = per_axis_ints(output_padding, "output_padding", ndim, 0)
-    for op_, s, d in zip(out_pad, stride, dilation):
+    for op_, s, d in zip(out_pad, stride, dilation, strict=True):
         if op_ >= max(s, d):
             raise ValueError(
                 f"output_padding={output_padding!r} is not allowed: each entry must be smaller "
                 f"than max(stride, dilation) = {max(s, d)} on its axis"
             )
     sizes = []
-    for m, k, s, d, (lo, hi), op_ in zip(spatial_out, kernel_size, stride, dilation, pads, out_pad):
+    for m, k, s, d, (lo, hi), op_ in zip(spatial_out, kernel_size, stride, dilation, pads, out_pad, strict=True):
         n = (m - 1) * s - lo - hi + d * (k - 1) + op_ + 1
         if n < 1:
             raise ValueError(

@@ -1,21 +1,22 @@
 """``ConvOperator``: the convolution and its adjoint as scipy ``LinearOperator``s.
 
 The operator layer only flattens, dispatches to a realisation (:mod:`convops.realisations.matrix`,
-:mod:`convops.realisations.direct`, :mod:`convops.realisations.fft`) and caches (the kernel spectrum, the CSR
-matrix).  ``A`` and ``A.H`` share one cache, so the spectrum is computed once for both.
+:mod:`convops.realisations.direct`, :mod:`convops.realisations.fft`, by name in
+:data:`~convops.realisations.REALISATIONS`) and holds their typed
+:class:`~convops.realisations.contract.RealisationCache` (the kernel spectrum, the CSR
+matrix, the direct plans).  ``A`` and ``A.H`` share one cache, so the spectrum is computed
+once for both.  ``method="auto"`` asks the cost model, :func:`convops.cost.choose_method`.
 """
 
 from __future__ import annotations
 
-import math
-from types import ModuleType
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .realisations import direct, fft, matrix
+from .cost import choose_method
 from .geometry import (
     ConvGeometry,
     Method,
@@ -25,104 +26,13 @@ from .geometry import (
     normalize_dtype,
     validate_method,
 )
+from .realisations import REALISATIONS, RealisationCache
+from .realisations.matrix import adjoint_matrix_of, matrix_of
 
-__all__ = ["ConvOperator", "REALISATIONS", "DENSE_LIMIT_BYTES", "choose_method"]
-
-#: The three realisations of ``A`` and ``A*``, each a module with ``forward`` and ``adjoint``.
-REALISATIONS: dict[str, ModuleType] = {"matrix": matrix, "direct": direct, "fft": fft}
+__all__ = ["DENSE_LIMIT_BYTES", "REALISATIONS", "ConvOperator", "choose_method"]
 
 #: ``toarray()`` refuses dense matrices larger than this many bytes (1 GiB).
 DENSE_LIMIT_BYTES = 2**30
-
-
-def choose_method(geometry: ConvGeometry, batch: int = 1, dtype=np.float64, *, costs: bool = False):
-    r"""Pick ``"direct"`` or ``"fft"`` by estimating both run times (seconds).
-
-    In the spirit of :func:`scipy.signal.choose_conv_method`: operation counts times
-    per-operation costs measured on a 2-core machine (numpy 2 / OpenBLAS, scipy.fft),
-    plus the fixed Python cost of a call.  ``"matrix"`` is never chosen: building it
-    costs far more than applying either of the others, and its matvec is no faster than
-    the direct realisation it is built from.
-
-    * direct, one channel: ``T·M`` multiply-adds (``T`` taps, ``M`` outputs; the
-      adjoint does the same number, one phase of the input at a time) at ~0.45 ns each
-      on one core, split over the cores for large outputs, plus ~1.5 µs per tap and
-      cache block and two passes over the padded grid (pad, crop).
-    * direct, channels: ``2·C_out·(C_in/G)·T·M`` flops of one BLAS GEMM (~100 GFLOP/s
-      in float32) and the im2col copy of ``C_in·T`` values per output (an upper bound
-      where the direct realisation copies less, one kernel row at a time).
-    * fft: a transform per input and output channel on the grid ``N``
-      (``~0.25 ns · N log₂ N`` each with two workers, more for 1-D grids, which scipy
-      does not split over threads), ``C_out·(C_in/G)`` complex products per frequency
-      for channels, and a fixed cost per spatial axis (each axis is one scipy call).
-
-    Single precision is cheaper for both (factor 0.6–0.7), complex data dearer (the
-    direct realisation ~2.5×, full complex transforms ~2×).  The choice is within 20 %
-    of the faster realisation on the benchmark grid (``benchmarks/run.py``; worst 1.04 and
-    1.21 in two full runs, median 1.00).
-
-    Parameters
-    ----------
-    geometry : ConvGeometry
-    batch : int
-        Number of inputs applied at once (``matmat`` columns).
-    dtype : dtype
-        The operator's dtype (single/double precision, real/complex).
-    costs : bool
-        Return the estimates ``{"direct": seconds, "fft": seconds}`` instead of the name.
-    """
-    g = geometry
-    dt = np.dtype(dtype)
-    single = dt in (np.float32, np.complex64)
-    cplx = dt.kind == "c"
-    D = g.ndim
-    taps = math.prod(g.kernel_size)
-    m = math.prod(g.spatial_out)
-    n = math.prod(g.spatial_in)
-    grid = math.prod(g.fft_shape)
-    padded = math.prod(g.padded_extent)
-    cin_g = g.in_channels // g.groups
-    batch = max(int(batch), 1)
-    ns = 1e-9
-    call = 40e-6  # Python cost of one application (dispatch, plans, allocation)
-
-    # --- direct --------------------------------------------------------------------------
-    if not g.multichannel:
-        prec = (0.6 if single else 1.0) * (2.5 if cplx else 1.0)
-        dest = batch * max(m, n)
-        cores = 1.8 if dest >= 1 << 17 else 1.0  # the tap loop splits into threads
-        blocks = -(-dest // (1 << 16))
-        t_direct = (
-            call
-            + 1.5e-6 * taps * blocks
-            + 0.45 * ns * prec * batch * taps * m / cores
-            + 1.0 * ns * prec * batch * padded
-        )
-    else:
-        flop = (0.01 if single else 0.02) * ns * (4 if cplx else 1)
-        t_direct = (
-            call
-            + flop * 2 * batch * g.out_channels * cin_g * taps * m
-            + 0.3 * ns * batch * g.in_channels * taps * m
-            + 1.0 * ns * batch * (g.in_channels + g.out_channels) * padded
-        )
-
-    # --- fft -----------------------------------------------------------------------------
-    per_point = (0.2 if D > 1 else 0.6) * ns * (0.7 if single else 1.0) * (2.0 if cplx else 1.0)
-    log = math.log2(max(grid, 2))
-    # with a stride, one of the two transforms runs on a grid Π s times smaller
-    strided = 0.5 + 0.5 / math.prod(g.stride)
-    t_fft = (
-        {1: 50e-6, 2: 0.4e-3, 3: 0.9e-3}[D]
-        + per_point * strided * batch * (g.in_channels + g.out_channels) * grid * log
-        + 1.0 * ns * batch * (g.in_channels + g.out_channels) * grid
-    )
-    if g.multichannel:
-        # per frequency, one (C_out/G × C_in/G) block product, through numpy's matmul
-        t_fft += 1.0 * ns * batch * g.out_channels * cin_g * grid / (1 if cplx else 2)
-    if costs:
-        return {"direct": t_direct, "fft": t_fft}
-    return "direct" if t_direct <= t_fft else "fft"
 
 
 class _Shared:
@@ -132,7 +42,17 @@ class _Shared:
         self.kernel = kernel
         self.canonical = geometry.canonical_kernel(kernel)
         self.method = choose_method(geometry, dtype=kernel.dtype) if method == "auto" else method
-        self.cache: dict = {}
+        self.cache = RealisationCache()
+
+
+def _uninitialised(cls: type[ConvOperator]) -> ConvOperator:
+    """An instance of ``cls`` before ``_init``: the public constructor validates arguments
+    that the internal constructors (a given geometry, a sibling) already hold validated.
+
+    ``LinearOperator.__new__`` does nothing for a subclass beyond ``object.__new__`` (and a
+    check that ``_matvec`` is overridden, which it is).
+    """
+    return object.__new__(cls)
 
 
 class ConvOperator(LinearOperator):
@@ -209,13 +129,19 @@ class ConvOperator(LinearOperator):
         kernel = as_numeric_array(kernel, "kernel")
         validate_method(method)
         geometry = make_geometry(
-            kernel.shape, input_shape, stride=stride, padding=padding, dilation=dilation,
-            groups=groups, boundary=boundary, flip=flip,
+            kernel.shape,
+            input_shape,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            boundary=boundary,
+            flip=flip,
         )
         self._init(kernel, geometry, method)
 
     @classmethod
-    def from_geometry(cls, kernel, geometry: ConvGeometry, method: Method = "auto") -> "ConvOperator":
+    def from_geometry(cls, kernel, geometry: ConvGeometry, method: Method = "auto") -> ConvOperator:
         """The operator of an existing geometry (``A``, or ``A*`` if ``geometry.transposed``)."""
         kernel = as_numeric_array(kernel, "kernel")
         validate_method(method)
@@ -224,20 +150,24 @@ class ConvOperator(LinearOperator):
                 f"kernel of shape {kernel.shape} does not match the geometry, which expects "
                 f"{geometry.kernel_shape}"
             )
-        op = cls.__new__(cls)
+        op = _uninitialised(cls)
         op._init(kernel, geometry, method)
         return op
 
-    def _init(self, kernel: np.ndarray, geometry: ConvGeometry, method, shared: _Shared | None = None):
+    def _init(
+        self, kernel: np.ndarray, geometry: ConvGeometry, method, shared: _Shared | None = None
+    ):
         dtype = normalize_dtype(kernel.dtype)
         kernel = kernel.astype(dtype, copy=False)
         self._shared = shared if shared is not None else _Shared(kernel, geometry, method)
         self.geometry = geometry
         self._adjoint_op: ConvOperator | None = None  # built once: solvers call rmatvec often
-        super().__init__(dtype=dtype, shape=geometry.shape)
+        # scipy-stubs declare no LinearOperator.__init__; scipy's documented subclass
+        # contract is this call
+        super().__init__(dtype=dtype, shape=geometry.shape)  # type: ignore[call-arg]
 
-    def _sibling(self, geometry: ConvGeometry) -> "ConvOperator":
-        op = ConvOperator.__new__(ConvOperator)
+    def _sibling(self, geometry: ConvGeometry) -> ConvOperator:
+        op = _uninitialised(ConvOperator)
         op._init(self._shared.kernel, geometry, self._shared.method, shared=self._shared)
         return op
 
@@ -293,7 +223,7 @@ class ConvOperator(LinearOperator):
         """
         x = as_numeric_array(x, "x")
         nd = len(self.input_shape)
-        if x.ndim < nd or x.shape[x.ndim - nd:] != self.input_shape:
+        if x.ndim < nd or x.shape[x.ndim - nd :] != self.input_shape:
             raise ValueError(
                 f"x of shape {x.shape} does not end with the operator's input_shape "
                 f"{self.input_shape}; leading batch axes are allowed, nothing else"
@@ -345,32 +275,28 @@ class ConvOperator(LinearOperator):
         return self.H._matmat(X)
 
     # --- adjoint and transpose ------------------------------------------------------------
-    def _adjoint(self) -> "ConvOperator":
+    def _adjoint(self) -> ConvOperator:
         if self._adjoint_op is None:
             adjoint = self._sibling(self.geometry.transpose())
             adjoint._adjoint_op = self
             self._adjoint_op = adjoint
         return self._adjoint_op
 
-    def _transpose(self) -> "ConvOperator":
+    def _transpose(self) -> ConvOperator:
         if not np.iscomplexobj(self.kernel):
             return self._adjoint()
         # Aᵀ = conj(A)ᴴ: the adjoint of the operator with the conjugated kernel
-        conj = ConvOperator.__new__(ConvOperator)
+        conj = _uninitialised(ConvOperator)
         conj._init(np.conj(self.kernel), self.geometry, self.method)
         return conj._adjoint()
 
     # --- explicit forms ----------------------------------------------------------------------
     def matrix(self) -> sp.csr_array:
         """The operator's matrix as a ``scipy.sparse.csr_array`` (``A``, or ``Aᴴ`` for ``A.H``)."""
-        cache = self._shared.cache
-        if "A" not in cache:
-            cache["A"] = matrix.build(self._shared.canonical, self.geometry)
-        if not self.geometry.transposed:
-            return cache["A"]
-        if "AH" not in cache:
-            cache["AH"] = sp.csr_array(cache["A"].conj().T)
-        return cache["AH"]
+        shared = self._shared
+        if self.geometry.transposed:
+            return adjoint_matrix_of(shared.canonical, self.geometry, shared.cache)
+        return matrix_of(shared.canonical, self.geometry, shared.cache)
 
     def toarray(self, max_bytes: int = DENSE_LIMIT_BYTES) -> np.ndarray:
         """The dense matrix, refused when it would exceed ``max_bytes`` (default 1 GiB)."""

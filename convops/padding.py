@@ -20,10 +20,10 @@ import numpy as np
 
 from .geometry import ConvGeometry
 
-__all__ = ["pad", "fold"]
+__all__ = ["fold", "pad"]
 
 
-def _lead(ndim_spatial: int, axis: int, index) -> tuple:
+def _lead(axis: int, index: object) -> tuple:
     """An index tuple for arrays ``(B, C, *spatial)`` that applies ``index`` on ``axis``."""
     return (slice(None),) * (2 + axis) + (index,)
 
@@ -32,7 +32,9 @@ def _fits(geometry: ConvGeometry) -> bool:
     """Whether the whole input lies inside the padded extent on every axis."""
     return all(
         lo + n <= ext
-        for (lo, _), n, ext in zip(geometry.padding, geometry.spatial_in, geometry.padded_extent)
+        for (lo, _), n, ext in zip(
+            geometry.padding, geometry.spatial_in, geometry.padded_extent, strict=True
+        )
     )
 
 
@@ -46,7 +48,7 @@ def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     D = geometry.ndim
     ext = geometry.padded_extent
     lows = [lo for lo, _ in geometry.padding]
-    if not any(lows) and all(e <= n for e, n in zip(ext, geometry.spatial_in)):
+    if not any(lows) and all(e <= n for e, n in zip(ext, geometry.spatial_in, strict=True)):
         return x[(slice(None), slice(None)) + tuple(slice(0, e) for e in ext)]
     if not _fits(geometry):
         # part of the input is never read (or the padding exceeds the extent): gather per
@@ -56,12 +58,15 @@ def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
             src = geometry.pad_source_index(a)
             taken = np.take(out, np.maximum(src, 0), axis=2 + a)
             if (src < 0).any():
-                taken[_lead(D, a, src < 0)] = 0
+                taken[_lead(a, src < 0)] = 0
             out = taken
         return np.ascontiguousarray(out)
     zeros = geometry.boundary == "zeros"
     out = (np.zeros if zeros else np.empty)(x.shape[:2] + ext, dtype=x.dtype)
-    out[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for lo, n in zip(lows, geometry.spatial_in))] = x
+    out[
+        (slice(None), slice(None))
+        + tuple(slice(lo, lo + n) for lo, n in zip(lows, geometry.spatial_in, strict=True))
+    ] = x
     if zeros:
         return out
     # fill the border axis by axis from the interior already in place (as numpy.pad does):
@@ -71,7 +76,7 @@ def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
         border = np.concatenate([np.arange(0, lo), np.arange(lo + n, ext[a])])
         if border.size:
             src = geometry.pad_source_index(a)[border] + lo
-            out[_lead(D, a, border)] = out[_lead(D, a, src)]
+            out[_lead(a, border)] = out[_lead(a, src)]
     return out
 
 
@@ -88,12 +93,14 @@ def fold(xp: np.ndarray, geometry: ConvGeometry, overwrite: bool = False) -> np.
     if geometry.boundary == "zeros":
         out = np.zeros(xp.shape[:2] + n_all, dtype=xp.dtype)
         dst, src = [], []
-        for lo, n, e in zip(lows, n_all, ext):
+        for lo, n, e in zip(lows, n_all, ext, strict=True):
             end = max(min(lo + n, e), lo)
             dst.append(slice(0, end - lo))
             src.append(slice(lo, end))
         if all(s.stop > s.start for s in src):
-            out[(slice(None), slice(None)) + tuple(dst)] = xp[(slice(None), slice(None)) + tuple(src)]
+            out[(slice(None), slice(None)) + tuple(dst)] = xp[
+                (slice(None), slice(None)) + tuple(src)
+            ]
         return out
     if not _fits(geometry):
         # general case: per axis, scatter-add every padded position onto its source
@@ -115,7 +122,7 @@ def fold(xp: np.ndarray, geometry: ConvGeometry, overwrite: bool = False) -> np.
         lo, n = lows[a], n_all[a]
         srcs = geometry.pad_source_index(a)
         for p in list(range(0, lo)) + list(range(lo + n, ext[a])):
-            target = view[_lead(D, a, lo + srcs[p])]
-            np.add(target, view[_lead(D, a, p)], out=target)
-        view = view[_lead(D, a, slice(lo, lo + n))]
+            target = view[_lead(a, lo + srcs[p])]
+            np.add(target, view[_lead(a, p)], out=target)
+        view = view[_lead(a, slice(lo, lo + n))]
     return np.ascontiguousarray(view)

@@ -9,17 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["format_entries", "format_matrix", "format_value", "index_labels", "is_integral"]
 
 
-def is_integral(values: object) -> bool:
+def is_integral(values: ArrayLike) -> bool:
     """Whether every entry is a finite integer value small enough to print exactly."""
-    values = np.asarray(values)
+    arr = np.asarray(values)
     return bool(
-        np.all(np.isfinite(values))
-        and np.all(values == np.round(values))
-        and (values.size == 0 or np.max(np.abs(values)) < 1e15)
+        np.all(np.isfinite(arr))
+        and np.all(arr == np.round(arr))
+        and (arr.size == 0 or np.max(np.abs(arr)) < 1e15)
     )
 
 
@@ -36,7 +37,7 @@ def format_value(v: complex, precision: int) -> str:
             im = format_value(abs(v.imag), precision)
             return f"{format_value(v.real, precision)}{'-' if v.imag < 0 else '+'}{im}j"
         v = v.real
-    x = float(v)  # type: ignore[arg-type]
+    x = float(v.real) if isinstance(v, complex) else float(v)
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     text = f"{x:.{precision}f}"
@@ -45,7 +46,7 @@ def format_value(v: complex, precision: int) -> str:
     return text
 
 
-def format_entries(values: object, precision: int) -> np.ndarray:
+def format_entries(values: ArrayLike, precision: int) -> np.ndarray:
     """Entries as strings: integers as integers, others with ``precision`` significant digits.
 
     The choice is made for the whole array (a matrix prints either every entry as an

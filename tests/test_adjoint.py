@@ -60,7 +60,7 @@ def test_conv_transpose_is_the_adjoint_of_conv_with_the_same_parameters():
 
 def test_output_padding_beyond_stride_crops_the_convolution():
     """With dilation > stride, output_padding may reach the stride: conv_transpose is then the
-    adjoint of conv cropped to the given output length (DESIGN: PyTorch's semantics)."""
+    adjoint of conv cropped to the given output length (PyTorch's semantics)."""
     rng = np.random.default_rng(3)
     w = rng.standard_normal(3)
     y = rng.standard_normal(5)

@@ -114,7 +114,9 @@ def test_realisations_agree_with_each_other_in_float32(spec, seed):
 @pytest.mark.parametrize("kernel_shape, input_shape", [((3, 3), (40, 40)), ((4, 2, 3, 3), (2, 20, 20))])
 def test_results_do_not_alias_reused_work_arrays(method, kernel_shape, input_shape, monkeypatch):
     """The realisations reuse work arrays between calls; what they return must be fresh."""
-    from convops.realisations import direct
+    from dataclasses import replace
+
+    from convops.realisations import workspace
 
     rng = np.random.default_rng(7)
     w = rng.standard_normal(kernel_shape)
@@ -127,7 +129,7 @@ def test_results_do_not_alias_reused_work_arrays(method, kernel_shape, input_sha
     op.H.apply(y2)
     np.testing.assert_allclose(y1.ravel(), R @ x1.ravel(), atol=1e-10)
     np.testing.assert_allclose(b1.ravel(), R.T @ y1.ravel(), atol=1e-10)
-    monkeypatch.setattr(direct, "SCRATCH_MAX_BYTES", 0)  # reuse switched off: same results
+    monkeypatch.setattr(workspace, "_config", replace(workspace.get_config(), scratch_max_bytes=0))  # reuse switched off: same results
     np.testing.assert_allclose(op.apply(x1), y1, atol=1e-12)
     np.testing.assert_allclose(op.H.apply(y1), b1, atol=1e-12)
 
@@ -171,9 +173,11 @@ def test_direct_lines_carry_into_zero_padding(input_shape, kernel_shape, kwargs)
 )
 def test_channel_gemm_im2col_and_row_wise_agree_with_reference(row_gemm, input_shape, kernel_shape, kwargs, monkeypatch):
     """Both ways of forming the channel GEMM (full im2col, or one kernel row at a time)."""
-    from convops.realisations import direct
+    from dataclasses import replace
 
-    monkeypatch.setattr(direct, "ROW_GEMM", row_gemm)
+    from convops.realisations import workspace
+
+    monkeypatch.setattr(workspace, "_config", replace(workspace.get_config(), row_gemm=row_gemm))
     rng = np.random.default_rng(11)
     kernel = rng.standard_normal(kernel_shape)
     batch = 2

@@ -1,7 +1,8 @@
 """Claims about the ``convops`` command line.
 
-- ``convops matrix`` prints the seed's matrices (seed 001) with aligned integer columns,
-  and summaries for large ones;
+- ``convops matrix`` prints the matrices of the 3×3 kernel 1..9 on a 4×4 image (the
+  example of the transposed-convolution literature) with aligned integer columns, and
+  summaries for large ones;
 - ``convops check`` reports agreement (exit 0) and catches a broken realisation (exit 1);
 - ``convops tour --out DIR`` writes every file it lists (the one slow test);
 - bad arguments exit with status 2 and one ``convops: error:`` line, never a traceback;
@@ -25,50 +26,70 @@ from PIL import Image
 from convops import cli, structure, text
 from convops.geometry import make_geometry
 
-# seed 001, typed in: the rows of the 4x16 matrix and of its 16x4 transpose
-SEED_ROWS = [
+# the 3x3 kernel 1..9 on a 4x4 image, as the literature prints it, typed in: the rows of the
+# 4x16 matrix and of its 16x4 transpose
+PRINTED_ROWS = [
     "1 2 3 0 4 5 6 0 7 8 9 0 0 0 0 0",
     "0 1 2 3 0 4 5 6 0 7 8 9 0 0 0 0",
     "0 0 0 0 1 2 3 0 4 5 6 0 7 8 9 0",
     "0 0 0 0 0 1 2 3 0 4 5 6 0 7 8 9",
 ]
-SEED_TRANSPOSE_ROWS = [
-    "1 0 0 0", "2 1 0 0", "3 2 0 0", "0 3 0 0",
-    "4 0 1 0", "5 4 2 1", "6 5 3 2", "0 6 0 3",
-    "7 0 4 0", "8 7 5 4", "9 8 6 5", "0 9 0 6",
-    "0 0 7 0", "0 0 8 7", "0 0 9 8", "0 0 0 9",
+PRINTED_TRANSPOSE_ROWS = [
+    "1 0 0 0",
+    "2 1 0 0",
+    "3 2 0 0",
+    "0 3 0 0",
+    "4 0 1 0",
+    "5 4 2 1",
+    "6 5 3 2",
+    "0 6 0 3",
+    "7 0 4 0",
+    "8 7 5 4",
+    "9 8 6 5",
+    "0 9 0 6",
+    "0 0 7 0",
+    "0 0 8 7",
+    "0 0 9 8",
+    "0 0 0 9",
 ]
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "convops", *args], capture_output=True, text=True, cwd=cwd,
-        timeout=300, encoding="utf-8",
+        [sys.executable, "-m", "convops", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        encoding="utf-8",
     )
 
 
 def number_rows(text: str) -> list[str]:
     """Lines made only of numbers, with whitespace normalised."""
-    return [" ".join(line.split()) for line in text.splitlines()
-            if line.strip() and re.fullmatch(r"[\s\d.+\-ej]+", line)]
+    return [
+        " ".join(line.split())
+        for line in text.splitlines()
+        if line.strip() and re.fullmatch(r"[\s\d.+\-ej]+", line)
+    ]
 
 
 # ----------------------------------------------------------------------------------------
 # convops matrix
 # ----------------------------------------------------------------------------------------
-def test_matrix_prints_the_seed_rows():
+def test_matrix_prints_the_4x16_matrix():
     res = run("matrix", "--input", "4x4", "--kernel", "3x3")
     assert res.returncode == 0, res.stderr
-    assert number_rows(res.stdout) == SEED_ROWS
+    assert number_rows(res.stdout) == PRINTED_ROWS
     # aligned columns: single-digit entries separated by exactly one space
-    for row in SEED_ROWS:
+    for row in PRINTED_ROWS:
         assert row in res.stdout.splitlines()
 
 
-def test_matrix_transpose_prints_the_seed_transpose():
+def test_matrix_transpose_prints_its_16x4_transpose():
     res = run("matrix", "--input", "4x4", "--kernel", "3x3", "--transpose")
     assert res.returncode == 0, res.stderr
-    assert number_rows(res.stdout) == SEED_TRANSPOSE_ROWS
+    assert number_rows(res.stdout) == PRINTED_TRANSPOSE_ROWS
 
 
 def run_main(argv, capsys):
@@ -90,7 +111,9 @@ def test_matrix_stride_and_padding_hand_derived(capsys):
 
 def test_matrix_channels_and_values(capsys):
     # 1 -> 2 channels, kernel (2, 1, 2) = [[[1, 2]], [[3, 4]]] on n = 3: two stacked Toeplitz blocks
-    status, out, _ = run_main(["matrix", "-i", "3", "-k", "2", "-c", "1:2", "--values", "1,2,3,4"], capsys)
+    status, out, _ = run_main(
+        ["matrix", "-i", "3", "-k", "2", "-c", "1:2", "--values", "1,2,3,4"], capsys
+    )
     assert status == 0
     assert number_rows(out) == ["1 2 0", "0 1 2", "3 4 0", "0 3 4"]
 
@@ -101,6 +124,29 @@ def test_matrix_non_integer_and_negative_values_align(capsys):
     rows = [line for line in out.splitlines() if re.fullmatch(r"[\s\d.\-]+", line)]
     assert [r.split() for r in rows] == [["-1.5", "2", "0.25", "0"], ["0", "-1.5", "2", "0.25"]]
     assert len({len(r) for r in rows}) == 1  # right-aligned columns: equal line lengths
+
+
+def test_negative_values_after_an_option_are_values():
+    """``--values -1,2,3`` and ``--padding -1`` reach the argument types (argparse alone would
+    take ``-1,2,3`` for an option); ``--values=-1,2,3`` is the same."""
+    parser = cli.build_parser()
+    args = parser.parse_args(["matrix", "-i", "4", "-k", "3", "--values", "-1,2,-3", "-p", "-1"])
+    assert args.values.tolist() == [-1, 2, -3] and args.padding == -1
+    attached = parser.parse_args(["matrix", "-i", "4", "-k", "3", "--values=-1,2,-3"])
+    assert attached.values.tolist() == [-1, 2, -3]
+    assert cli.attach_values(
+        ["--values", "-1j", "--", "--values", "-1"], frozenset({"--values"})
+    ) == [
+        "--values=-1j",
+        "--",
+        "--values",
+        "-1",
+    ]
+
+
+def test_a_negative_number_after_a_flag_is_refused(capsys):
+    status, _, err = run_main(["matrix", "-i", "4", "-k", "3", "--flip", "-1"], capsys)
+    assert status == 2 and err.startswith("convops: error: ")
 
 
 def test_matrix_labels(capsys):
@@ -150,15 +196,24 @@ def test_structural_nnz_counts_the_stored_entries(kernel, input_shape, kw):
 def test_describe_structure_names_the_structure():
     assert "Toeplitz" in structure.describe_structure(make_geometry((3,), (8,)))
     assert "BTTB" in structure.describe_structure(make_geometry((3, 3), (8, 8)))
-    assert "BCCB" in structure.describe_structure(make_geometry((3, 3), (8, 8), padding=1, boundary="circular"))
+    assert "BCCB" in structure.describe_structure(
+        make_geometry((3, 3), (8, 8), padding=1, boundary="circular")
+    )
     assert "every s-th row" in structure.describe_structure(make_geometry((3, 3), (8, 8), stride=2))
     assert "transpose" in structure.describe_structure(make_geometry((3, 3), (8, 8)).transpose())
-    assert "2 groups" in structure.describe_structure(make_geometry((4, 1, 3, 3), (2, 8, 8), groups=2))
+    assert "2 groups" in structure.describe_structure(
+        make_geometry((4, 1, 3, 3), (2, 8, 8), groups=2)
+    )
 
 
 def test_format_matrix_integers_as_integers_and_complex():
     assert text.format_matrix(np.array([[1.0, 10.0], [0.0, -2.0]])) == " 1 10\n 0 -2"
-    assert text.format_matrix(np.array([[1 + 2j, 0], [3, -1j]])).split() == ["1+2j", "0", "3", "-1j"]
+    assert text.format_matrix(np.array([[1 + 2j, 0], [3, -1j]])).split() == [
+        "1+2j",
+        "0",
+        "3",
+        "-1j",
+    ]
     assert text.format_matrix(np.array([[1 / 3]]), precision=3) == "0.333"
 
 
@@ -222,7 +277,22 @@ def test_animate_writes_a_gif(tmp_path, capsys):
     assert Image.open(path_t).n_frames == 3  # scatter: one frame per input of A* (3)
     path_f = tmp_path / "frac.gif"
     status, _, err = run_main(
-        ["animate", "-i", "5", "-k", "3", "-s", "2", "-p", "1", "-T", "--fractional", "--out", str(path_f)], capsys
+        [
+            "animate",
+            "-i",
+            "5",
+            "-k",
+            "3",
+            "-s",
+            "2",
+            "-p",
+            "1",
+            "-T",
+            "--fractional",
+            "--out",
+            str(path_f),
+        ],
+        capsys,
     )
     assert status == 0, err
     assert Image.open(path_f).n_frames > 1
@@ -232,24 +302,24 @@ def test_animate_writes_a_gif(tmp_path, capsys):
 # bad arguments and help
 # ----------------------------------------------------------------------------------------
 BAD = [
-    ["matrix", "--input", "4x", "--kernel", "3x3"],                  # not a shape
-    ["matrix", "--input", "2x2", "--kernel", "3x3"],                 # kernel larger than input
-    ["matrix", "-i", "4x4", "-k", "3x3", "--stride", "0"],           # stride 0
-    ["matrix", "-i", "4x4", "-k", "3x3", "--boundary", "mirror"],    # unknown boundary
-    ["matrix", "-i", "4x4", "-k", "3x3", "--values", "1,2"],         # wrong number of values
-    ["matrix", "-i", "4x4", "-k", "3x3", "--values", "1,a,3"],       # not numbers
+    ["matrix", "--input", "4x", "--kernel", "3x3"],  # not a shape
+    ["matrix", "--input", "2x2", "--kernel", "3x3"],  # kernel larger than input
+    ["matrix", "-i", "4x4", "-k", "3x3", "--stride", "0"],  # stride 0
+    ["matrix", "-i", "4x4", "-k", "3x3", "--boundary", "mirror"],  # unknown boundary
+    ["matrix", "-i", "4x4", "-k", "3x3", "--values", "1,2"],  # wrong number of values
+    ["matrix", "-i", "4x4", "-k", "3x3", "--values", "1,a,3"],  # not numbers
     ["matrix", "-i", "4x4", "-k", "3x3", "--padding", "same", "-s", "2"],
-    ["matrix", "-i", "4x4", "-k", "3x3", "--padding", "1,2,3"],      # wrong number of axes
-    ["matrix", "-i", "4x4", "-k", "3x3", "--padding", "-1"],         # negative padding
+    ["matrix", "-i", "4x4", "-k", "3x3", "--padding", "1,2,3"],  # wrong number of axes
+    ["matrix", "-i", "4x4", "-k", "3x3", "--padding", "-1"],  # negative padding
     ["matrix", "-i", "4x4", "-k", "3x3", "--padding", "x"],
-    ["matrix", "-i", "4x4", "-k", "3"],                              # kernel/input axes differ
-    ["matrix", "-i", "4x4x4x4", "-k", "3x3x3x3"],                    # 4 spatial axes
-    ["matrix", "-i", "4x4", "-k", "3x3", "-c", "2:3", "-g", "2"],    # groups do not divide
-    ["matrix", "-i", "4x4", "-k", "3x3", "-g", "2"],                 # groups without channels
-    ["matrix", "-i", "4x4", "-k", "3x3", "-c", "2"],                 # channels syntax
+    ["matrix", "-i", "4x4", "-k", "3"],  # kernel/input axes differ
+    ["matrix", "-i", "4x4x4x4", "-k", "3x3x3x3"],  # 4 spatial axes
+    ["matrix", "-i", "4x4", "-k", "3x3", "-c", "2:3", "-g", "2"],  # groups do not divide
+    ["matrix", "-i", "4x4", "-k", "3x3", "-g", "2"],  # groups without channels
+    ["matrix", "-i", "4x4", "-k", "3x3", "-c", "2"],  # channels syntax
     ["matrix", "-i", "4x4", "-k", "3x3", "-b", "circular", "-p", "5"],
-    ["matrix", "-k", "3x3"],                                         # missing --input
-    ["matrix", "-i", "1000x1000", "-k", "3x3", "--full"],            # too many to print
+    ["matrix", "-k", "3x3"],  # missing --input
+    ["matrix", "-i", "1000x1000", "-k", "3x3", "--full"],  # too many to print
     ["check", "-i", "4", "-k", "2", "--dtype", "int8"],
     ["animate", "-i", "4x4", "-k", "3x3", "--out", "a.png"],
     ["animate", "-i", "4x4", "-k", "3x3", "--out", "a.gif", "--fractional"],
@@ -317,7 +387,7 @@ def test_tour_writes_the_files_it_lists(tmp_path):
     # the narrative and the results are in the terminal output, tutorial by tutorial
     for number in range(1, 6):
         assert f"Tutorial {number}:" in res.stdout
-    for row in SEED_ROWS:
+    for row in PRINTED_ROWS:
         assert row in res.stdout
     # nothing lands in the current directory's default folder when --out is given
     assert not (tmp_path / "convops-output").exists()

@@ -1,7 +1,8 @@
 """Claims about the views in convops.plotting (Agg backend, set in conftest).
 
-Every expected value comes from outside the code under test: hand-written matrices (seed
-001), the brute-force reference in tests/reference.py, numpy's FFT, or hand-derived counts.
+Every expected value comes from outside the code under test: hand-written matrices (the 3×3
+kernel 1…9 on a 4×4 image), the brute-force reference in tests/reference.py, numpy's FFT, or
+hand-derived counts.
 """
 
 import shutil
@@ -12,17 +13,19 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
 from PIL import Image
+from reference import dense_of_geometry
 from scipy.sparse.linalg import aslinearoperator
 
-from convops import ConvOperator, make_geometry
+from convops import ConvOperator, make_geometry, structure
 from convops import plotting as P
 from convops.testing.strategies import conv_specs
+from convops.text import format_value
 
-from reference import dense_of_geometry
-
-# the 4×16 matrix of seed 001 (3×3 kernel 1…9 on a 4×4 image), written out by hand
-SEED_MATRIX = np.array(
+# the 4×16 matrix of the 3×3 kernel 1…9 on a 4×4 image (the example of the transposed-
+# convolution literature), written out by hand
+EXAMPLE_MATRIX = np.array(
     [
         [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0],
         [0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0],
@@ -38,7 +41,7 @@ def _close_figures():
     plt.close("all")
 
 
-def seed_op():
+def example_op():
     return ConvOperator(np.arange(1, 10).reshape(3, 3), (4, 4))
 
 
@@ -48,7 +51,7 @@ def cell_texts(ax) -> dict:
     for t in ax.texts:
         if t.get_gid() == "convops.cell":
             x, y = t.get_position()
-            out[(int(round(y)), int(round(x)))] = t.get_text()
+            out[(round(float(y)), round(float(x)))] = t.get_text()
     return out
 
 
@@ -80,36 +83,36 @@ def pixel_at(ax, x, y):
     fig.canvas.draw()
     px, py = ax.transData.transform((x, y))
     img = np.asarray(fig.canvas.buffer_rgba())
-    return img[img.shape[0] - int(round(py)) - 1, int(round(px)), :3]
+    return img[img.shape[0] - round(float(py)) - 1, round(float(px)), :3]
 
 
 # ----------------------------------------------------------------------------------------
 # plot_matrix: the numbers in the cells are the matrix entries
 # ----------------------------------------------------------------------------------------
 class TestMatrixCells:
-    def test_seed_matrix_printed_as_integers_with_blank_zeros(self):
-        ax = P.plot_matrix(seed_op())
+    def test_example_matrix_printed_as_integers_with_blank_zeros(self):
+        ax = P.plot_matrix(example_op())
         texts = cell_texts(ax)
-        expected = {(i, j): str(v) for (i, j), v in np.ndenumerate(SEED_MATRIX) if v != 0}
+        expected = {(i, j): str(v) for (i, j), v in np.ndenumerate(EXAMPLE_MATRIX) if v != 0}
         assert texts == expected  # every nonzero as an integer, nothing in the zero cells
 
     def test_transpose_prints_the_transposed_entries(self):
-        ax = P.plot_matrix(seed_op().H)
-        expected = {(i, j): str(v) for (i, j), v in np.ndenumerate(SEED_MATRIX.T) if v != 0}
+        ax = P.plot_matrix(example_op().H)
+        expected = {(i, j): str(v) for (i, j), v in np.ndenumerate(EXAMPLE_MATRIX.T) if v != 0}
         assert cell_texts(ax) == expected
 
     @pytest.mark.parametrize("kind", ["op", "sparse", "dense", "list", "coo"])
     def test_same_cells_for_every_kind_of_input(self, kind):
-        A = seed_op()
+        A = example_op()
         obj = {
             "op": A,
-            "sparse": sp.csr_matrix(SEED_MATRIX),
-            "dense": SEED_MATRIX.astype(float),
-            "list": SEED_MATRIX.tolist(),
-            "coo": sp.coo_array(SEED_MATRIX),
+            "sparse": sp.csr_matrix(EXAMPLE_MATRIX),
+            "dense": EXAMPLE_MATRIX.astype(float),
+            "list": EXAMPLE_MATRIX.tolist(),
+            "coo": sp.coo_array(EXAMPLE_MATRIX),
         }[kind]
         ax = P.plot_matrix(obj)
-        expected = {(i, j): str(v) for (i, j), v in np.ndenumerate(SEED_MATRIX) if v != 0}
+        expected = {(i, j): str(v) for (i, j), v in np.ndenumerate(EXAMPLE_MATRIX) if v != 0}
         assert cell_texts(ax) == expected
 
     @pytest.mark.parametrize("precision", [1, 2, 3])
@@ -126,7 +129,9 @@ class TestMatrixCells:
             assert abs(float(t) - dense[i, j]) <= 0.5 * 10.0**-precision + 1e-12
 
     def test_stored_zeros_stay_blank_and_white(self):
-        M = sp.csr_array((np.array([0.0, 2.0, -3.0]), np.array([0, 1, 2]), np.array([0, 2, 3])), shape=(2, 3))
+        M = sp.csr_array(
+            (np.array([0.0, 2.0, -3.0]), np.array([0, 1, 2]), np.array([0, 2, 3])), shape=(2, 3)
+        )
         ax = P.plot_matrix(M)
         assert cell_texts(ax) == {(0, 1): "2", (1, 2): "-3"}
         assert tuple(pixel_at(ax, 0, 0)) == (255, 255, 255)  # the stored zero
@@ -154,15 +159,15 @@ class TestMatrixCells:
 
 
 class TestMatrixBlocksAndLabels:
-    def test_seed_block_lines_between_input_rows(self):
-        ax = P.plot_matrix(seed_op())
+    def test_example_block_lines_between_input_rows(self):
+        ax = P.plot_matrix(example_op())
         hs, vs = line_positions(ax, "convops.blocks")
         # rows: output rows of 2 entries; columns: input rows of 4 entries
         assert hs == [1.5] and vs == [3.5, 7.5, 11.5]
         assert line_positions(ax, "convops.channel-blocks") == ([], [])
 
     def test_transpose_swaps_the_blocks(self):
-        ax = P.plot_matrix(seed_op().H)
+        ax = P.plot_matrix(example_op().H)
         hs, vs = line_positions(ax, "convops.blocks")
         assert hs == [3.5, 7.5, 11.5] and vs == [1.5]
 
@@ -184,12 +189,12 @@ class TestMatrixBlocksAndLabels:
         assert line_positions(ax, "convops.blocks") == ([1.5], [2.5])
 
     def test_tick_labels_name_multi_indices(self):
-        ax = P.plot_matrix(seed_op())
+        ax = P.plot_matrix(example_op())
         xl = [t.get_text() for t in ax.get_xticklabels()]
         yl = [t.get_text() for t in ax.get_yticklabels()]
         assert xl == [f"x[{i},{j}]" for i in range(4) for j in range(4)]
         assert yl == ["y[0,0]", "y[0,1]", "y[1,0]", "y[1,1]"]
-        ax = P.plot_matrix(seed_op().H)
+        ax = P.plot_matrix(example_op().H)
         assert [t.get_text() for t in ax.get_yticklabels()][5] == "x[1,1]"
         assert [t.get_text() for t in ax.get_xticklabels()][2] == "y[1,0]"
 
@@ -201,9 +206,9 @@ class TestMatrixBlocksAndLabels:
 
     def test_draws_into_a_given_axes(self):
         fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
-        assert P.plot_matrix(seed_op(), ax=a) is a
-        assert P.plot_matrix(seed_op().H, ax=b, colorbar=False) is b
-        assert len(cell_texts(a)) == np.count_nonzero(SEED_MATRIX)
+        assert P.plot_matrix(example_op(), ax=a) is a
+        assert P.plot_matrix(example_op().H, ax=b, colorbar=False) is b
+        assert len(cell_texts(a)) == np.count_nonzero(EXAMPLE_MATRIX)
         assert rendered_variance(fig) > 0
 
 
@@ -220,7 +225,9 @@ class TestSpy:
         assert hs == [2.5, 5.5] and vs == [5.5 + 6 * i for i in range(5)]
 
     def test_stored_zeros_are_not_marked(self):
-        M = sp.csr_array((np.array([0.0, 1.0]), np.array([0, 1]), np.array([0, 1, 2])), shape=(2, 2))
+        M = sp.csr_array(
+            (np.array([0.0, 1.0]), np.array([0, 1]), np.array([0, 1, 2])), shape=(2, 2)
+        )
         img = np.asarray(P.spy(M).images[0].get_array())
         assert img.tolist() == [[0, 0], [0, 1]]
 
@@ -233,9 +240,11 @@ class TestSpy:
         assert rendered_variance(ax.figure) > 0
 
     def test_dense_input_and_transpose(self):
-        ax = P.spy(SEED_MATRIX.T)
-        assert np.array_equal(np.asarray(ax.images[0].get_array()).astype(bool), SEED_MATRIX.T != 0)
-        ax = P.spy(seed_op().H)
+        ax = P.spy(EXAMPLE_MATRIX.T)
+        assert np.array_equal(
+            np.asarray(ax.images[0].get_array()).astype(bool), EXAMPLE_MATRIX.T != 0
+        )
+        ax = P.spy(example_op().H)
         assert line_positions(ax, "convops.blocks") == ([3.5, 7.5, 11.5], [1.5])
 
 
@@ -288,7 +297,9 @@ class TestAnimate:
         dense = dense_of_geometry(w, A.geometry)
         y = np.array([1.0, 2.0, -1.0, 3.0])  # m = (6 + 3 − 3)//2 + 1 = 4
         np.testing.assert_allclose(P.animate(A.H, data=y).result, dense.conj().T @ y)
-        np.testing.assert_allclose(P.animate(A.H, data=y, fractional=True).result, dense.conj().T @ y)
+        np.testing.assert_allclose(
+            P.animate(A.H, data=y, fractional=True).result, dense.conj().T @ y
+        )
         np.testing.assert_allclose(P.animate(A.T, data=y).result, dense.T @ y)  # plain transpose
 
     # three figures per example: fewer examples than the profile keep this file fast
@@ -327,10 +338,34 @@ class TestAnimate:
         anim = P.animate(A, data=x)
         anim.draw_frame(anim.frame_count - 1)
         shown = sorted(
-            float(t.get_text()) for t in anim._fig.axes[0].texts if t.get_gid() == "convops.running-value"
+            float(t.get_text())
+            for t in anim.figure.axes[0].texts
+            if t.get_gid() == "convops.running-value"
         )
         assert shown == sorted((dense_of_geometry(w, A.geometry) @ x.ravel()).tolist())
-        assert rendered_variance(anim._fig) > 0
+        assert rendered_variance(anim.figure) > 0
+
+    def test_the_figure_is_a_documented_attribute_with_frame_zero_drawn(self):
+        A = ConvOperator(np.ones((2, 2)), (3, 3))  # 2×2 output: 4 frames
+        anim = P.animate(A, data=np.arange(9.0).reshape(3, 3), interval=250)
+        assert isinstance(anim, P.ConvAnimation) and isinstance(anim.figure, Figure)
+        assert anim.interval == 250
+        captions = [
+            t.get_text() for t in anim.figure.axes[0].texts if t.get_text().startswith("frame ")
+        ]
+        # by hand: y[0,0] = x[0,0] + x[0,1] + x[1,0] + x[1,1] = 0 + 1 + 3 + 4
+        assert captions == [
+            "frame 1/4:  y[0,0] = Σₜ w[t]·x̃[0,0·s + t·d] = 1·0 + 1·1 + 1·3 + 1·4 = 8"
+        ]
+        with pytest.raises(ValueError, match="frame=4 is not allowed"):
+            anim.draw_frame(4)
+
+    @pytest.mark.filterwarnings("error")
+    def test_discarding_an_animation_does_not_warn(self):
+        import gc
+
+        P.animate(ConvOperator(np.ones(3), (5,)))
+        gc.collect()  # matplotlib's "deleted without rendering" warning would be an error here
 
     def test_mp4_needs_ffmpeg(self, tmp_path):
         anim = P.animate(ConvOperator(np.ones(2), (3,)))
@@ -348,15 +383,39 @@ class TestAnimate:
         with pytest.raises(TypeError, match="ConvOperator"):
             P.animate(np.ones((3, 3)))
         A = ConvOperator(np.ones((2, 2)), (4, 4), padding=1, boundary="circular")
-        with pytest.raises(ValueError, match="op.H"):
+        with pytest.raises(ValueError, match=r"op\.H"):
             P.animate(A, fractional=True)
         with pytest.raises(ValueError, match="scatter view"):
             P.animate(A.H, fractional=True)
         with pytest.raises(ValueError, match="data of shape"):
             P.animate(A, data=np.ones((3, 3)))
         anim = P.animate(A)
-        with pytest.raises(ValueError, match=".gif or .mp4"):
+        with pytest.raises(ValueError, match=r"\.gif or \.mp4"):
             P.save_animation(anim, tmp_path / "a.png")
+        with pytest.raises(TypeError, match="fractional must be True or False"):
+            P.animate(A.H, fractional="yes")
+        with pytest.raises(ValueError, match="values='some'"):
+            P.animate(A, values="some")
+        with pytest.raises(ValueError, match="precision=-1"):
+            P.animate(A, precision=-1)
+        with pytest.raises(TypeError, match="precision must be an int"):
+            P.animate(A, precision=1.5)
+        with pytest.raises(ValueError, match="interval=-100 is not allowed: it must be > 0"):
+            P.animate(A, interval=-100)
+        with pytest.raises(ValueError, match="interval=0 is not allowed"):
+            P.animate(A, interval=0)
+        with pytest.raises(TypeError, match="interval must be a real number; got '700'"):
+            P.animate(A, interval="700")
+        with pytest.raises(ValueError, match="fps=0 is not allowed: it must be > 0"):
+            P.save_animation(anim, tmp_path / "a.gif", fps=0)
+        with pytest.raises(TypeError, match="fps must be a real number"):
+            P.save_animation(anim, tmp_path / "a.gif", fps="5")
+        with pytest.raises(ValueError, match="dpi=-1 is not allowed"):
+            P.save_animation(anim, tmp_path / "a.gif", dpi=-1)
+        with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike"):
+            P.save_animation(anim, 5)
+        with pytest.raises(TypeError, match="anim must be a matplotlib Animation"):
+            P.save_animation(A, tmp_path / "a.gif")
 
 
 # ----------------------------------------------------------------------------------------
@@ -404,7 +463,9 @@ class TestOverlap:
         A = ConvOperator(np.ones((4, 4)), (10, 10), stride=2, padding=1, boundary="circular")
         np.testing.assert_array_equal(P.overlap_counts(A), np.full((10, 10), 4))
         assert "4 everywhere" in P.plot_overlap(A).get_title()
-        B = ConvOperator(np.ones((3, 3)), (10, 10), stride=2, padding=((0, 1), (0, 1)), boundary="circular")
+        B = ConvOperator(
+            np.ones((3, 3)), (10, 10), stride=2, padding=((0, 1), (0, 1)), boundary="circular"
+        )
         assert np.unique(P.overlap_counts(B)).tolist() == [1, 2, 4]
 
     def test_one_dimensional_bars(self):
@@ -413,6 +474,9 @@ class TestOverlap:
         heights = [p.get_height() for p in ax.patches]
         assert heights == [1, 2, 1, 2, 1, 2, 1]
         assert rendered_variance(ax.figure) > 0
+
+    def test_counts_are_the_structure_modules(self):
+        assert P.overlap_counts is structure.overlap_counts
 
     def test_bad_arguments(self):
         with pytest.raises(TypeError, match="ConvOperator"):
@@ -450,7 +514,9 @@ class TestSpectrum:
         H = np.conj(H) if conjugate else H
         mag = _line(fig, "convops.magnitude").get_ydata()
         phase = _line(fig, "convops.phase").get_ydata()
-        np.testing.assert_allclose(_line(fig, "convops.magnitude").get_xdata(), np.fft.fftshift(np.fft.fftfreq(N)))
+        np.testing.assert_allclose(
+            _line(fig, "convops.magnitude").get_xdata(), np.fft.fftshift(np.fft.fftfreq(N))
+        )
         np.testing.assert_allclose(mag, np.abs(np.fft.fftshift(H)), atol=1e-12)
         ok = ~np.isnan(phase)
         diff = np.angle(np.exp(1j * (phase[ok] - np.angle(np.fft.fftshift(H))[ok])))
@@ -465,11 +531,15 @@ class TestSpectrum:
         for t, wt in enumerate(w):  # x̃[p] = Σ_t w[t] δ[(p + t) mod N]: w[t] lands at p = −t
             z[(-t) % N] += wt
         Y = np.fft.fft(z[::s])
-        np.testing.assert_allclose(_line(fig, "convops.folded").get_ydata(), np.abs(np.fft.fftshift(Y)), atol=1e-12)
+        np.testing.assert_allclose(
+            _line(fig, "convops.folded").get_ydata(), np.abs(np.fft.fftshift(Y)), atol=1e-12
+        )
         # zero insertion tiles Y; the transposed conv then multiplies by conj(Ĥ) = fft(w)
         tiled = np.tile(Y, s)
         expected = np.abs(np.fft.fftshift(np.fft.fft(_dilated(w, 1, N)) * tiled))
-        np.testing.assert_allclose(_line(fig, "convops.replicated").get_ydata(), expected, atol=1e-12)
+        np.testing.assert_allclose(
+            _line(fig, "convops.replicated").get_ydata(), expected, atol=1e-12
+        )
 
     def test_two_dimensional_images(self):
         rng = np.random.default_rng(1)
@@ -483,7 +553,9 @@ class TestSpectrum:
         for (a, b), wt in np.ndenumerate(w):
             z[(-a) % 8, (-b) % 6] += wt
         folded = [a for a in fig.axes if a.images][2].images[0].get_array()
-        np.testing.assert_allclose(folded, np.abs(np.fft.fftshift(np.fft.fft2(z[::2, ::2]))), atol=1e-12)
+        np.testing.assert_allclose(
+            folded, np.abs(np.fft.fftshift(np.fft.fft2(z[::2, ::2]))), atol=1e-12
+        )
         assert rendered_variance(fig) > 0
 
     def test_operator_gives_grid_and_conjugate(self):
@@ -492,7 +564,9 @@ class TestSpectrum:
         N = A.geometry.fft_shape[0]
         mag = _line(fig, "convops.magnitude").get_ydata()
         assert mag.size == N
-        np.testing.assert_allclose(mag, np.abs(np.fft.fftshift(np.fft.fft(_dilated([1.0, 2.0, 0.5], 2, N)))), atol=1e-12)
+        np.testing.assert_allclose(
+            mag, np.abs(np.fft.fftshift(np.fft.fft(_dilated([1.0, 2.0, 0.5], 2, N)))), atol=1e-12
+        )
         assert "conj" in fig.axes[0].get_title()
 
     def test_single_axes_gets_the_magnitude(self):
@@ -507,8 +581,18 @@ class TestSpectrum:
             P.plot_spectrum(np.ones((2, 2, 2)), (4, 4, 4))
         with pytest.raises(ValueError, match="shape="):
             P.plot_spectrum(np.ones((2, 2, 3)))
-        with pytest.raises(ValueError, match="2 Axes|one per panel"):
+        with pytest.raises(ValueError, match=r"2 Axes|one per panel"):
             P.plot_spectrum(np.ones(3), ax=[plt.subplots()[1]])
+        with pytest.raises(TypeError, match="flip must be True or False"):
+            P.plot_spectrum(np.ones(3), flip="yes")
+        with pytest.raises(TypeError, match="conjugate must be True or False"):
+            P.plot_spectrum(np.ones(3), conjugate=1)
+        with pytest.raises(ValueError, match=r"stride=.* has 2 entries"):
+            P.plot_spectrum(np.ones(3), (8,), stride=(2, 2))
+        with pytest.raises(TypeError, match="shape must be a tuple of ints"):
+            P.plot_spectrum(np.ones(3), (8.0,))
+        with pytest.raises(ValueError, match=r"shape=.* has 2 entries; the operator has 1"):
+            P.plot_spectrum(ConvOperator(np.ones(3), (8,)), (8, 8))
 
 
 # ----------------------------------------------------------------------------------------
@@ -522,7 +606,7 @@ class TestViewsDrawAndRefuse:
             P.spy(A.H).figure,
             P.plot_overlap(A.H).figure,
             P.plot_spectrum(A),
-            P.animate(A.H, fractional=True)._fig,
+            P.animate(A.H, fractional=True).figure,
         ]
         for fig in figs:
             assert rendered_variance(fig) > 0
@@ -546,13 +630,21 @@ class TestViewsDrawAndRefuse:
 
     def test_matrix_argument_errors(self):
         with pytest.raises(ValueError, match="blocks="):
-            P.plot_matrix(SEED_MATRIX, blocks=(0, 2))
+            P.plot_matrix(EXAMPLE_MATRIX, blocks=(0, 2))
         with pytest.raises(ValueError, match="precision="):
-            P.plot_matrix(SEED_MATRIX, precision=-1)
+            P.plot_matrix(EXAMPLE_MATRIX, precision=-1)
         with pytest.raises(TypeError, match="ax must be"):
-            P.plot_matrix(SEED_MATRIX, ax="left")
+            P.plot_matrix(EXAMPLE_MATRIX, ax="left")
         with pytest.raises(ValueError, match="spy"):
             P.plot_matrix(sp.eye_array(3000, format="csr"))
+        with pytest.raises(ValueError, match="part='phase' is not allowed"):
+            P.plot_matrix(EXAMPLE_MATRIX, part="phase")
+        with pytest.raises(ValueError, match="annotate='yes' is not allowed"):
+            P.plot_matrix(EXAMPLE_MATRIX, annotate="yes")
+        with pytest.raises(TypeError, match="colorbar must be True or False"):
+            P.plot_matrix(EXAMPLE_MATRIX, colorbar="no")
+        with pytest.raises(ValueError, match="annotate=2 is not allowed"):
+            P.plot_overlap(example_op(), annotate=2)
 
     def test_no_view_calls_show(self, monkeypatch):
         def fail(*args, **kwargs):
@@ -565,10 +657,20 @@ class TestViewsDrawAndRefuse:
 
 @pytest.mark.filterwarnings("error")
 def test_complex_kernels_animate_without_warnings_and_format_both_parts():
-    assert P._format_value(1.5 - 0.25j, 2) == "1.50-0.25j"
-    assert P._format_value(3 + 0j, 2) == "3"
+    assert format_value(1.5 - 0.25j, 2) == "1.50-0.25j"
+    assert format_value(3 + 0j, 2) == "3"
     op = ConvOperator(np.array([1 + 1j, 2, 3j]), (5,))
     for o in (op, op.H):
         anim = P.animate(o)
         for i in range(anim.frame_count):
             anim.draw_frame(i)  # a ComplexWarning here would fail the test
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from convops.plotting import animation, matrix, spectrum
+
+    for module in (matrix, animation, spectrum):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -12,21 +12,22 @@ from convops import conv, conv_matrix, conv_transpose, conv_transpose_matrix
 
 METHODS = ["matrix", "direct", "fft"]
 
-# Seed 001 (shared/seeds/001_cd11aa5df4666d0d.txt), typed in from the seed's text.
-SEED_A = np.array([
+# The 3×3 kernel 1..9 on a 4×4 image, the example of the transposed-convolution literature:
+# its matrices as printed there, typed in by hand.
+PRINTED_A = np.array([
     [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0],
     [0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0],
     [0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0],
     [0, 0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9],
 ])
-SEED_B = np.array([
+PRINTED_B = np.array([
     [1, 0, 0, 0], [2, 1, 0, 0], [3, 2, 0, 0], [0, 3, 0, 0],
     [4, 0, 1, 0], [5, 4, 2, 1], [6, 5, 3, 2], [0, 6, 0, 3],
     [7, 0, 4, 0], [8, 7, 5, 4], [9, 8, 6, 5], [0, 9, 0, 6],
     [0, 0, 7, 0], [0, 0, 8, 7], [0, 0, 9, 8], [0, 0, 0, 9],
 ])
-SEED_AB = np.array([[285, 186, 154, 94], [186, 285, 106, 154], [154, 106, 285, 186], [94, 154, 186, 285]])
-SEED_BA_ROWS = {  # the rows of BA the seed prints (the rest are elided with ⋮)
+PRINTED_AB = np.array([[285, 186, 154, 94], [186, 285, 106, 154], [154, 106, 285, 186], [94, 154, 186, 285]])
+PRINTED_BA_ROWS = {  # the rows of BA the literature prints (the rest are elided with ⋮)
     0: [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0],
     1: [2, 5, 8, 3, 8, 14, 17, 6, 14, 23, 26, 9, 0, 0, 0, 0],
     2: [3, 8, 13, 6, 12, 23, 28, 12, 21, 38, 43, 18, 0, 0, 0, 0],
@@ -34,26 +35,26 @@ SEED_BA_ROWS = {  # the rows of BA the seed prints (the rest are elided with ⋮
     14: [0, 0, 0, 0, 9, 26, 43, 24, 36, 77, 94, 48, 63, 128, 145, 72],
     15: [0, 0, 0, 0, 0, 9, 18, 27, 0, 36, 45, 54, 0, 63, 72, 81],
 }
-SEED_KERNEL = np.arange(1, 10).reshape(3, 3)
+PRINTED_KERNEL = np.arange(1, 10).reshape(3, 3)
 
 
 def test_seed_matrix_its_transpose_and_products():
-    A = conv_matrix(SEED_KERNEL, (4, 4))
-    B = conv_transpose_matrix(SEED_KERNEL, (4, 4))
-    np.testing.assert_array_equal(A.toarray(), SEED_A)
-    np.testing.assert_array_equal(B.toarray(), SEED_B)
-    np.testing.assert_array_equal((A @ B).toarray(), SEED_AB)
+    A = conv_matrix(PRINTED_KERNEL, (4, 4))
+    B = conv_transpose_matrix(PRINTED_KERNEL, (4, 4))
+    np.testing.assert_array_equal(A.toarray(), PRINTED_A)
+    np.testing.assert_array_equal(B.toarray(), PRINTED_B)
+    np.testing.assert_array_equal((A @ B).toarray(), PRINTED_AB)
     BA = (B @ A).toarray()
-    for row, values in SEED_BA_ROWS.items():
+    for row, values in PRINTED_BA_ROWS.items():
         np.testing.assert_array_equal(BA[row], values)
     assert not np.array_equal((A @ B).toarray(), np.eye(4))
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_seed_operator_and_its_adjoint(method):
-    op = convops.ConvOperator(SEED_KERNEL, (4, 4), method=method)
-    np.testing.assert_allclose(op.toarray(), SEED_A)
-    np.testing.assert_allclose(op.H @ np.eye(4), SEED_B, atol=1e-12)
+    op = convops.ConvOperator(PRINTED_KERNEL, (4, 4), method=method)
+    np.testing.assert_allclose(op.toarray(), PRINTED_A)
+    np.testing.assert_allclose(op.H @ np.eye(4), PRINTED_B, atol=1e-12)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -75,7 +76,7 @@ def test_matches_scipy_signal(method, ndim, mode, flip, cplx, seed, data):
 
 
 def test_scipy_same_differs_for_even_kernels_and_ours_is_pytorchs_rule():
-    """DESIGN: "same" pads lo = total // 2 (PyTorch); scipy's "same" crop differs by one for even k."""
+    """Convention: "same" pads lo = total // 2 (PyTorch); scipy's "same" crop differs by one for even k."""
     x = np.arange(8.0)
     w = np.array([1.0, 2.0, 3.0, 4.0])
     ours = conv(x, w, padding="same", flip=True)

@@ -3,8 +3,9 @@
 - every tutorial runs headless (Agg, from conftest) and all its asserts hold;
 - it writes the figures it promises into the output folder it is given, and nothing into
   the package;
-- the scripts are percent-format notebooks (markdown and code cells) shipped inside the
-  package, so ``convops tour`` finds them after a non-editable install;
+- the scripts are percent-format notebooks (markdown and code cells) in the top-level
+  ``tutorials/`` folder, shipped as the package ``convops.tutorials``, so ``convops tour``
+  finds them after a non-editable install;
 - a script runs on its own, ``python path/to/tNN_....py --out DIR`` (that is how the
   tests run them; ``convops tour`` runs them cell by cell through ``run_tutorial``).
 """
@@ -21,23 +22,46 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import convops
 import convops.tutorials as tutorials
 
 #: What each tutorial must write (at least).
 EXPECTED = {
-    1: {"01_matrix_A_and_transpose.png", "01_block_toeplitz_5x5.png", "01_padding_stride_dilation.png"},
+    1: {
+        "01_matrix_A_and_transpose.png",
+        "01_block_toeplitz_5x5.png",
+        "01_padding_stride_dilation.png",
+    },
     2: {"02_scatter.png"},
-    3: {"03_conv_stride2.gif", "03_transposed_scatter.gif", "03_transposed_fractional.gif",
-        "03_zero_insertion.png", "03_checkerboard.png"},
-    4: {"04_spectra.png", "04_circular_vs_linear.png", "04_dft_diagonalises.png", "04_folding_replication.png",
-        "04_spectrum_stride2.png"},
+    3: {
+        "03_conv_stride2.gif",
+        "03_transposed_scatter.gif",
+        "03_transposed_fractional.gif",
+        "03_zero_insertion.png",
+        "03_checkerboard.png",
+    },
+    4: {
+        "04_spectra.png",
+        "04_circular_vs_linear.png",
+        "04_dft_diagonalises.png",
+        "04_folding_replication.png",
+        "04_spectrum_stride2.png",
+    },
     5: {"05_gradient_descent.png", "05_deconvolution.png"},
 }
 PACKAGE_DIR = Path(tutorials.__file__).parent
+#: What is installed: the convops package and its tutorials (in a clone, the top-level
+#: tutorials/ folder beside convops/; installed, convops/tutorials/ inside it).
+INSTALLED_DIRS = {Path(convops.__file__).parent, PACKAGE_DIR}
 
 
 def _package_files():
-    return {p for p in PACKAGE_DIR.parent.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p
+        for folder in INSTALLED_DIRS
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 @pytest.mark.parametrize("number", range(1, len(tutorials.TUTORIALS) + 1))
@@ -60,7 +84,9 @@ def test_tutorial_runs_and_writes_its_figures(number, tmp_path, monkeypatch, cap
             assert np.asarray(im.convert("L")).std() > 1, f"{f.name} looks blank"
     assert printed.strip(), "a tutorial prints its key results"
     assert not (tmp_path / tutorials.DEFAULT_OUT).exists(), "--out was ignored"
-    assert not {p for p in _package_files() - before if p.suffix != ".py"}, "a tutorial wrote into the package"
+    assert not {p for p in _package_files() - before if p.suffix != ".py"}, (
+        "a tutorial wrote into the package"
+    )
 
 
 def test_run_tutorial_narrates_and_returns_the_files(tmp_path, monkeypatch):
@@ -91,9 +117,12 @@ def test_tutorials_are_percent_format_notebooks():
     for number, tut in enumerate(tutorials.TUTORIALS, 1):
         path = tutorials.tutorial_path(number)
         assert path.is_file() and path.name.startswith(f"t{number:02d}_")
+        assert path.stem == tut.name and tutorials.tutorial_path(tut.name) == path
         assert path.parent == PACKAGE_DIR
         cells = tutorials.read_cells(path)
-        assert cells[0].kind == "markdown" and cells[0].markdown_text().startswith(f"# Tutorial {number}:")
+        assert cells[0].kind == "markdown" and cells[0].markdown_text().startswith(
+            f"# Tutorial {number}:"
+        )
         assert sum(c.kind == "markdown" for c in cells) >= 4
         assert sum(c.kind == "code" for c in cells) >= 4
         text = path.read_text(encoding="utf-8")
@@ -103,9 +132,15 @@ def test_tutorials_are_percent_format_notebooks():
 
 def test_read_cells_splits_markdown_and_code(tmp_path):
     script = tmp_path / "t.py"
-    script.write_text("# %% [markdown]\n# # Title\n# text\n\n# %% step one\nx = 1\n\n# %%\ny = x + 1\n")
+    script.write_text(
+        "# %% [markdown]\n# # Title\n# text\n\n# %% step one\nx = 1\n\n# %%\ny = x + 1\n"
+    )
     cells = tutorials.read_cells(script)
-    assert [(c.kind, c.title, c.lineno) for c in cells] == [("markdown", "", 2), ("code", "step one", 6), ("code", "", 9)]
+    assert [(c.kind, c.title, c.lineno) for c in cells] == [
+        ("markdown", "", 2),
+        ("code", "step one", 6),
+        ("code", "", 9),
+    ]
     assert cells[0].markdown_text() == "# Title\ntext"
 
 
@@ -118,9 +153,19 @@ def test_tutorials_ship_in_the_package(tmp_path):
 
     root = Path(__file__).resolve().parent.parent
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(root), "--no-deps",
-         "--quiet", "-w", str(tmp_path)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(root),
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("convops-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -135,7 +180,9 @@ def test_tutorials_ship_in_the_package(tmp_path):
 def test_output_dir_precedence(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(tutorials.ENV_VAR, raising=False)
-    assert tutorials.output_dir() == Path("convops-output") and (tmp_path / "convops-output").is_dir()
+    assert (
+        tutorials.output_dir() == Path("convops-output") and (tmp_path / "convops-output").is_dir()
+    )
     monkeypatch.setenv(tutorials.ENV_VAR, str(tmp_path / "env"))
     assert tutorials.output_dir() == tmp_path / "env"
     assert tutorials.output_dir(tmp_path / "arg") == tmp_path / "arg"
@@ -153,7 +200,9 @@ def test_a_failing_claim_fails_the_tour(tmp_path, monkeypatch):
     import io
 
     bad = tmp_path / "t01_bad.py"
-    bad.write_text("# %% [markdown]\n# # Tutorial 1: bad\n\n# %% a false claim\nassert 1 + 1 == 3\n")
+    bad.write_text(
+        "# %% [markdown]\n# # Tutorial 1: bad\n\n# %% a false claim\nassert 1 + 1 == 3\n"
+    )
     monkeypatch.setattr(tutorials, "tutorial_path", lambda which: bad)
     stream = io.StringIO()
     assert tutorials.tour(tmp_path / "out", only=[1], stream=stream) == 1

@@ -1,8 +1,9 @@
 """The convops tutorials: numbered percent-format scripts, and the machinery of ``convops tour``.
 
 Each tutorial is a plain Python script in the percent format (``# %%`` code cells and
-``# %% [markdown]`` text cells), shipped inside the package so that ``convops tour`` finds
-it after any install.  Run one
+``# %% [markdown]`` text cells).  The scripts live in the repository's top-level
+``tutorials/`` folder, which pyproject's ``package-dir`` installs as the package
+``convops.tutorials``, so that ``convops tour`` finds them after any install.  Run one
 
 - as a script: ``python path/to/t01_convolution_as_a_matrix.py [--out DIR]``
   (``convops tour --list`` prints the paths);
@@ -23,24 +24,30 @@ import os
 import sys
 import time
 import traceback
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .page import TourRecorder
 
 __all__ = [
-    "TUTORIALS",
-    "Tutorial",
-    "Cell",
-    "tutorial_path",
-    "read_cells",
-    "output_dir",
-    "save_figure",
-    "run_tutorial",
-    "tour",
-    "ENV_VAR",
     "DEFAULT_OUT",
+    "ENV_VAR",
+    "TUTORIALS",
+    "Cell",
+    "Tutorial",
+    "output_dir",
+    "read_cells",
+    "run_tutorial",
+    "save_figure",
+    "tour",
+    "tutorial_path",
 ]
 
 #: Environment variable naming the output folder.
@@ -74,15 +81,22 @@ def _lookup(which: int | str) -> Tutorial:
             return TUTORIALS[which - 1]
         raise ValueError(f"tutorial number {which} does not exist; there are 1 to {len(TUTORIALS)}")
     if isinstance(which, str):
-        hits = [t for t in TUTORIALS if t.name == which] or [t for t in TUTORIALS if t.name.startswith(which)]
+        hits = [t for t in TUTORIALS if t.name == which] or [
+            t for t in TUTORIALS if t.name.startswith(which)
+        ]
         if len(hits) == 1:
             return hits[0]
     names = ", ".join(t.name for t in TUTORIALS)
-    raise ValueError(f"tutorial {which!r} is not known; use a number 1 to {len(TUTORIALS)} or one of {names}")
+    raise ValueError(
+        f"tutorial {which!r} is not known; use a number 1 to {len(TUTORIALS)} or one of {names}"
+    )
 
 
 def tutorial_path(which: int | str) -> Path:
-    """Path of a tutorial's script inside the installed package."""
+    """Path of a tutorial's script in the installed ``convops.tutorials`` package.
+
+    In an editable install (or a clone) that is the repository's ``tutorials/`` folder.
+    """
     tut = _lookup(which)
     return Path(str(resources.files(__name__).joinpath(f"{tut.name}.py")))
 
@@ -90,7 +104,7 @@ def tutorial_path(which: int | str) -> Path:
 # ----------------------------------------------------------------------------------------
 # what tutorials call: where to write, and how to save a figure
 # ----------------------------------------------------------------------------------------
-def output_dir(out: str | os.PathLike | None = None) -> Path:
+def output_dir(out: str | os.PathLike[str] | None = None) -> Path:
     """The folder a tutorial writes to, created if needed.
 
     ``out`` if given; else ``--out DIR`` on the command line of a script run directly
@@ -109,7 +123,7 @@ def output_dir(out: str | os.PathLike | None = None) -> Path:
 def _running_as_script() -> bool:
     """Whether ``__main__`` is one of the tutorial scripts (here or a copy elsewhere)."""
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    return bool(main_file) and Path(main_file).stem in {t.name for t in TUTORIALS}
+    return main_file is not None and Path(main_file).stem in {t.name for t in TUTORIALS}
 
 
 def _argv_parser() -> argparse.ArgumentParser:
@@ -126,7 +140,9 @@ def _interactive_backend() -> bool:
     return "inline" in backend or "ipympl" in backend or "widget" in backend or "nbagg" in backend
 
 
-def save_figure(fig, name: str, out: str | os.PathLike | None = None, *, dpi: int = 110) -> Path:
+def save_figure(
+    fig: Figure, name: str, out: str | os.PathLike[str] | None = None, *, dpi: int = 110
+) -> Path:
     """Save ``fig`` as ``name`` in :func:`output_dir`, print where, and close it.
 
     In a notebook the figure is left open so it is shown below the cell.
@@ -165,13 +181,14 @@ class Cell:
         return "\n".join(lines).strip("\n")
 
 
-def read_cells(path: str | os.PathLike) -> list[Cell]:
+def read_cells(path: str | os.PathLike[str]) -> list[Cell]:
     """Split a percent-format script into cells (text before the first marker is a code cell)."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     cells: list[Cell] = []
-    kind, title, start, buf = "code", "", 1, []
+    kind, title, start = "code", "", 1
+    buf: list[str] = []
 
-    def flush():
+    def flush() -> None:
         if any(line.strip() for line in buf):
             cells.append(Cell(kind, title, "\n".join(buf) + "\n", start))
 
@@ -223,11 +240,12 @@ def _render_markdown(text: str, stream: TextIO) -> None:
 
 def run_tutorial(
     which: int | str,
-    out: str | os.PathLike | None = None,
+    out: str | os.PathLike[str] | None = None,
     *,
     narrate: bool = False,
     stream: TextIO | None = None,
     slow_seconds: float = 1.0,
+    recorder: TourRecorder | None = None,
 ) -> list[Path]:
     """Run one tutorial cell by cell, in a fresh namespace; return the files it wrote.
 
@@ -244,6 +262,9 @@ def run_tutorial(
         Where narration goes (default ``sys.stdout``).
     slow_seconds : float
         Code cells that take longer than this report their time when narrating.
+    recorder : convops.tutorials.page.TourRecorder, optional
+        Also records every cell, what it printed and the files it wrote (for the tour's
+        ``index.html``).
 
     Returns
     -------
@@ -257,7 +278,9 @@ def run_tutorial(
     """
     stream = sys.stdout if stream is None else stream
     path = tutorial_path(which)
-    out_path = output_dir(out if out is not None else (os.environ.get(ENV_VAR) or DEFAULT_OUT)).resolve()
+    out_path = output_dir(
+        out if out is not None else (os.environ.get(ENV_VAR) or DEFAULT_OUT)
+    ).resolve()
     before = _snapshot(out_path)
     namespace = {"__name__": "__tutorial__", "__file__": str(path), "__builtins__": __builtins__}
     cells = read_cells(path)
@@ -268,6 +291,8 @@ def run_tutorial(
             if cell.kind == "markdown":
                 if narrate:
                     _render_markdown(cell.markdown_text(), stream)
+                if recorder is not None:
+                    recorder.markdown(cell)
                 continue
             step += 1
             if narrate and cell.title:
@@ -275,7 +300,8 @@ def run_tutorial(
             # pad with newlines so tracebacks and asserts point at the script's own lines
             code = compile("\n" * (cell.lineno - 1) + cell.source, str(path), "exec")
             start = time.perf_counter()
-            exec(code, namespace)  # noqa: S102 - running our own tutorial script
+            with nullcontext() if recorder is None else recorder.code(cell):
+                exec(code, namespace)  # our own tutorial script, cell by cell
             elapsed = time.perf_counter() - start
             sys.stdout.flush()
             if narrate and elapsed > slow_seconds:
@@ -285,7 +311,7 @@ def run_tutorial(
 
 
 def tour(
-    out: str | os.PathLike = DEFAULT_OUT,
+    out: str | os.PathLike[str] = DEFAULT_OUT,
     *,
     only: Sequence[int] | None = None,
     quiet: bool = False,
@@ -304,38 +330,66 @@ def tour(
     out_path = output_dir(out).resolve()
     numbers = list(only) if only is not None else list(range(1, len(TUTORIALS) + 1))
     rule = "#" * 78
-    print(f"convops tour: {len(numbers)} tutorial(s); figures and animations go to {out_path}", file=stream)
+    print(
+        f"convops tour: {len(numbers)} tutorial(s); figures and animations go to {out_path}",
+        file=stream,
+    )
     written: list[Path] = []
     start_all = time.perf_counter()
     status = 0
+    from .page import TourRecorder
+
+    recorder = TourRecorder(out_path)  # the same tour as one page, index.html beside the figures
     for count, number in enumerate(numbers, 1):
         tut = TUTORIALS[number - 1]
-        print(f"\n{rule}\n# Tutorial {number}: {tut.title}   ({count}/{len(numbers)})\n"
-              f"# script: {tutorial_path(number)}\n{rule}", file=stream, flush=True)
+        print(
+            f"\n{rule}\n# Tutorial {number}: {tut.title}   ({count}/{len(numbers)})\n"
+            f"# script: {tutorial_path(number)}\n{rule}",
+            file=stream,
+            flush=True,
+        )
         start = time.perf_counter()
+        recorder.begin(number, tut.name, tut.title, tutorial_path(number))
         try:
-            files = run_tutorial(number, out_path, narrate=not quiet, stream=stream)
+            files = run_tutorial(
+                number, out_path, narrate=not quiet, stream=stream, recorder=recorder
+            )
         except Exception:  # report and stop: a tutorial that fails is a bug worth seeing in full
             print(f"\nTutorial {number} ({tut.name}) FAILED:", file=stream)
             traceback.print_exc(file=stream)
+            recorder.fail(traceback.format_exc())
             status = 1
             break
         written.extend(files)
-        print(f"\n-- tutorial {number} done in {time.perf_counter() - start:.1f} s, "
-              f"{len(files)} file(s) written", file=stream, flush=True)
+        print(
+            f"\n-- tutorial {number} done in {time.perf_counter() - start:.1f} s, "
+            f"{len(files)} file(s) written",
+            file=stream,
+            flush=True,
+        )
     files = sorted(set(written))
     print(f"\n{rule}", file=stream)
-    print(f"Tour {'finished' if status == 0 else 'stopped'} in {time.perf_counter() - start_all:.1f} s. "
-          f"Files written ({len(files)}):", file=stream)
+    print(
+        f"Tour {'finished' if status == 0 else 'stopped'} in {time.perf_counter() - start_all:.1f} s. "
+        f"Files written ({len(files)}):",
+        file=stream,
+    )
     for p in files:
         print(f"  {_size(p):>9}  {p}", file=stream)
     if status == 0:
-        print("Open the PNGs and GIFs in any image viewer; the scripts above open as notebooks "
-              "(VS Code, or jupytext --to notebook).", file=stream)
+        print(
+            "Open the PNGs and GIFs in any image viewer; the scripts above open as notebooks "
+            "(VS Code, or jupytext --to notebook).",
+            file=stream,
+        )
+    page = recorder.write()
+    print(f"The whole tour as one page (opens offline in any browser): {page}", file=stream)
     stream.flush()
     return status
 
 
 def _size(path: Path) -> str:
     n = path.stat().st_size
-    return f"{n} B" if n < 1024 else (f"{n / 1024:.1f} kB" if n < 1024**2 else f"{n / 1024**2:.1f} MB")
+    return (
+        f"{n} B" if n < 1024 else (f"{n / 1024:.1f} kB" if n < 1024**2 else f"{n / 1024**2:.1f} MB")
+    )

@@ -3,8 +3,9 @@
 #
 # A convolution layer without bias is a *linear map*: it takes an image x to an image y,
 # and doubling x doubles y.  So once x and y are flattened into vectors, the layer is a
-# matrix A with y = A x.  This tutorial prints that matrix for the example of seed 001
-# (a 3×3 kernel with the values 1..9 on a 4×4 image), its transpose, and the products
+# matrix A with y = A x.  This tutorial prints that matrix for the example of the
+# transposed-convolution literature (the 3×3 kernel with the values 1..9 on a 4×4 image),
+# its transpose, and the products
 # A·Aᵀ and Aᵀ·A; then it shows the structure hiding in A (Toeplitz, then block Toeplitz
 # with Toeplitz blocks) and how padding, stride and dilation change it.
 #
@@ -18,14 +19,14 @@
 # as a notebook (VS Code, or `jupytext --to notebook`).  Every claim below is an `assert`.
 
 # %% setup
+import matplotlib.pyplot as plt
 import numpy as np
 import scipy.linalg
 import scipy.signal
-import matplotlib.pyplot as plt
 
 import convops
-from convops.text import format_matrix
 from convops.plotting import plot_matrix
+from convops.text import format_matrix
 from convops.tutorials import output_dir, save_figure
 
 OUT = output_dir()
@@ -37,28 +38,35 @@ rng = np.random.default_rng(1)
 # The kernel fits on a 4×4 image in 2×2 positions, so y has 4 entries and A is 4×16.
 # Row o of A is the kernel laid onto the image at output position o, flattened: the
 # zeros between 3 and 4 and between 6 and 7 are the image's 4th column, which the kernel
-# does not cover.  These are the numbers printed in seed 001, typed in by hand here.
+# does not cover.  These are the matrices as the literature prints them for this example,
+# typed in by hand here, so that convops is checked against numbers it did not compute.
 
-# %% the seed's numbers, typed in
-SEED_A = np.array([
-    [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0],
-    [0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0],
-    [0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0],
-    [0, 0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9],
-])
-SEED_B = np.array([  # the transposed convolution, R^(2x2) -> R^(4x4)
+# %% the printed numbers, typed in
+PRINTED_A = np.array(
+    [
+        [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0],
+        [0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0],
+        [0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0],
+        [0, 0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9],
+    ]
+)
+# fmt: off
+PRINTED_B = np.array([  # the transposed convolution, R^(2x2) -> R^(4x4)
     [1, 0, 0, 0], [2, 1, 0, 0], [3, 2, 0, 0], [0, 3, 0, 0],
     [4, 0, 1, 0], [5, 4, 2, 1], [6, 5, 3, 2], [0, 6, 0, 3],
     [7, 0, 4, 0], [8, 7, 5, 4], [9, 8, 6, 5], [0, 9, 0, 6],
     [0, 0, 7, 0], [0, 0, 8, 7], [0, 0, 9, 8], [0, 0, 0, 9],
 ])
-SEED_AB = np.array([
-    [285, 186, 154, 94],
-    [186, 285, 106, 154],
-    [154, 106, 285, 186],
-    [94, 154, 186, 285],
-])
-SEED_BA_VISIBLE = {  # the rows of B·A that the seed prints (the others are elided)
+# fmt: on
+PRINTED_AB = np.array(
+    [
+        [285, 186, 154, 94],
+        [186, 285, 106, 154],
+        [154, 106, 285, 186],
+        [94, 154, 186, 285],
+    ]
+)
+PRINTED_BA_ROWS = {  # the rows of B·A that are usually printed (the others elided)
     0: [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0],
     1: [2, 5, 8, 3, 8, 14, 17, 6, 14, 23, 26, 9, 0, 0, 0, 0],
     2: [3, 8, 13, 6, 12, 23, 28, 12, 21, 38, 43, 18, 0, 0, 0, 0],
@@ -67,7 +75,7 @@ SEED_BA_VISIBLE = {  # the rows of B·A that the seed prints (the others are eli
     15: [0, 0, 0, 0, 0, 9, 18, 27, 0, 36, 45, 54, 0, 63, 72, 81],
 }
 
-# %% build A and B = Aᵀ with convops, compare with the seed
+# %% build A and B = Aᵀ with convops, compare with the printed numbers
 kernel = np.arange(1, 10).reshape(3, 3)
 A = convops.conv_matrix(kernel, (4, 4)).toarray()
 B = convops.conv_transpose_matrix(kernel, (4, 4)).toarray()
@@ -75,8 +83,8 @@ print("convolution A (4 x 16):")
 print(format_matrix(A))
 print("\ntransposed convolution B = Aᵀ (16 x 4):")
 print(format_matrix(B))
-assert np.array_equal(A, SEED_A), "A differs from seed 001"
-assert np.array_equal(B, SEED_B), "Aᵀ differs from seed 001"
+assert np.array_equal(A, PRINTED_A), "A differs from the printed matrix"
+assert np.array_equal(B, PRINTED_B), "Aᵀ differs from the printed matrix"
 
 # The matrix really is the convolution: A x equals scipy's 'valid' cross-correlation.
 x = rng.standard_normal((4, 4))
@@ -99,11 +107,11 @@ AAt = A @ A.T
 AtA = A.T @ A
 print("A·Aᵀ =")
 print(format_matrix(AAt))
-print("\nAᵀ·A = (16 x 16; the seed prints rows 1-3 and 14-16)")
+print("\nAᵀ·A = (16 x 16; usually printed with only rows 1-3 and 14-16)")
 print(format_matrix(AtA))
-assert np.array_equal(AAt, SEED_AB)
-for row, values in SEED_BA_VISIBLE.items():
-    assert np.array_equal(AtA[row], values), f"row {row} of AᵀA differs from the seed"
+assert np.array_equal(AAt, PRINTED_AB)
+for row, values in PRINTED_BA_ROWS.items():
+    assert np.array_equal(AtA[row], values), f"row {row} of AᵀA differs from the printed one"
 assert AAt[0, 0] == np.sum(kernel**2) == 285
 assert not np.array_equal(AAt, np.eye(4)) and not np.array_equal(AtA, np.eye(16))
 assert np.linalg.matrix_rank(AtA) == 4
@@ -142,6 +150,7 @@ print("1D kernel [1 2 3] on 6 samples (4 x 6):")
 print(format_matrix(A1))
 assert np.array_equal(A1, T)
 
+
 # %% 2D: block Toeplitz with Toeplitz blocks, on a 5×5 image
 def toeplitz_1d(row, n):
     """The valid cross-correlation of one kernel row with a length-n signal, via scipy."""
@@ -155,8 +164,10 @@ A5 = convops.conv_matrix(kernel, (n, n)).toarray()
 bttb = sum(np.kron(np.eye(m, n, k=r), toeplitz_1d(kernel[r], n)) for r in range(3))
 assert A5.shape == (9, 25)
 assert np.array_equal(A5, bttb)
-print(f"3×3 kernel on a {n}×{n} image: A is {A5.shape[0]} x {A5.shape[1]} "
-      f"= {m}x{n} blocks of size {m}x{n}, block (o0, i0) = T(kernel row i0 - o0)")
+print(
+    f"3×3 kernel on a {n}×{n} image: A is {A5.shape[0]} x {A5.shape[1]} "
+    f"= {m}x{n} blocks of size {m}x{n}, block (o0, i0) = T(kernel row i0 - o0)"
+)
 
 fig, ax = plt.subplots(figsize=(13, 5.5))
 plot_matrix(convops.ConvOperator(kernel, (n, n)), ax=ax)
@@ -180,6 +191,7 @@ save_figure(fig, "01_block_toeplitz_5x5.png")
 # Each variant is checked against a brute-force reference written with numpy and scipy
 # only: pad, correlate with the dilated kernel ('valid'), keep every s-th output.
 
+
 # %% shapes and contents of the variants
 def output_size(n, k, lo, hi, s, d):
     return (n + lo + hi - d * (k - 1) - 1) // s + 1
@@ -194,7 +206,7 @@ def reference_conv(x, w, pad, stride, dilation):
 
 
 variants = {
-    "valid (seed)": dict(n=4, padding=0, stride=1, dilation=1),
+    "valid (4×4 example)": dict(n=4, padding=0, stride=1, dilation=1),
     "padding=1": dict(n=4, padding=1, stride=1, dilation=1),
     "padding=1, stride=2": dict(n=4, padding=1, stride=2, dilation=1),
     "dilation=2 on 6×6": dict(n=6, padding=0, stride=1, dilation=2),
@@ -202,7 +214,7 @@ variants = {
 # one row per variant, heights following the number of matrix rows (plus room for labels)
 fig, axes = plt.subplots(4, 1, figsize=(12, 17), gridspec_kw={"height_ratios": [6.5, 16, 6.5, 5]})
 print(f"{'variant':<22} {'output':>8} {'matrix':>9} {'nonzeros':>9}")
-for ax, (label, v) in zip(axes.ravel(), variants.items()):
+for ax, (label, v) in zip(axes.ravel(), variants.items(), strict=True):
     n_, p, s, d = v["n"], v["padding"], v["stride"], v["dilation"]
     opv = convops.ConvOperator(kernel, (n_, n_), padding=p, stride=s, dilation=d)
     Av = opv.matrix().toarray()
@@ -211,7 +223,9 @@ for ax, (label, v) in zip(axes.ravel(), variants.items()):
     assert Av.shape == (mv * mv, n_ * n_)
     xv = rng.standard_normal((n_, n_))
     assert np.allclose(Av @ xv.ravel(), reference_conv(xv, kernel, p, s, d).ravel())
-    print(f"{label:<22} {f'{mv}x{mv}':>8} {f'{Av.shape[0]}x{Av.shape[1]}':>9} {np.count_nonzero(Av):>9}")
+    print(
+        f"{label:<22} {f'{mv}x{mv}':>8} {f'{Av.shape[0]}x{Av.shape[1]}':>9} {np.count_nonzero(Av):>9}"
+    )
     plot_matrix(opv, ax=ax)
     ax.set_title(f"{label}: {n_}×{n_} → {mv}×{mv}, A is {Av.shape[0]} × {Av.shape[1]}")
 fig.tight_layout()

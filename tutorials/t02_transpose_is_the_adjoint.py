@@ -1,9 +1,9 @@
 # %% [markdown]
 # # Tutorial 2: The transpose is the adjoint
 #
-# Seed 003 asks for "the adjoint operator of a convolutional layer c, i.e. c* with
-# ⟨cx, y⟩ = ⟨x, c*y⟩ for any x and y", in 2D and 3D, because the gradient of
-# ½‖cx − y‖² is c*(cx − y).  The answer: the adjoint *is* the transposed convolution
+# The question: what is "the adjoint operator of a convolutional layer c, i.e. c* with
+# ⟨cx, y⟩ = ⟨x, c*y⟩ for any x and y", in 2D and 3D?  It is needed because the gradient
+# of ½‖cx − y‖² is c*(cx − y).  The answer: the adjoint *is* the transposed convolution
 # with the same weights, stride, padding and dilation (PyTorch's `conv_transpose`, or
 # `op.H` in convops), in every dimension, with channels and groups; for complex kernels
 # it conjugates them.  Here ⟨u, v⟩ = Σ u·conj(v).
@@ -12,9 +12,9 @@
 # so the adjoint is tested against a reference, not against itself.
 
 # %% setup
+import matplotlib.pyplot as plt
 import numpy as np
 import scipy.signal
-import matplotlib.pyplot as plt
 
 import convops
 from convops.tutorials import output_dir, save_figure
@@ -40,8 +40,13 @@ def reference_conv(x, w, stride, padding, dilation=1):
     wd[(slice(None), slice(None)) + (slice(None, None, dilation),) * ndim] = w
     xp = np.pad(x, [(0, 0)] + [(padding, padding)] * ndim)
     flip = (slice(None, None, -1),) * ndim
-    out = [sum(scipy.signal.convolve(xp[ci], wd[co, ci][flip], mode="valid") for ci in range(x.shape[0]))
-           for co in range(w.shape[0])]
+    out = [
+        sum(
+            scipy.signal.convolve(xp[ci], wd[co, ci][flip], mode="valid")
+            for ci in range(x.shape[0])
+        )
+        for co in range(w.shape[0])
+    ]
     return np.stack(out)[(slice(None),) + (slice(None, None, stride),) * ndim]
 
 
@@ -63,7 +68,11 @@ cases = [
     ("3D", 2, 2, (6, 5, 7), (3, 3, 3), 1, 1, 1),
     ("3D strided", 1, 2, (7, 7, 7), (3, 2, 3), 2, 0, 1),
 ]
-transpose_fn = {1: convops.conv_transpose1d, 2: convops.conv_transpose2d, 3: convops.conv_transpose3d}
+transpose_fn = {
+    1: convops.conv_transpose1d,
+    2: convops.conv_transpose2d,
+    3: convops.conv_transpose3d,
+}
 print(f"{'case':<11} {'x':<14} {'y = Cx':<14} {'<Cx, y>':>14} {'<x, C*y>':>14} {'rel. diff':>9}")
 for name, cin, cout, n, k, s, p, d in cases:
     w = rng.standard_normal((cout, cin) + k)
@@ -78,17 +87,19 @@ for name, cin, cout, n, k, s, p, d in cases:
     assert Cstar_y.shape == x.shape
     lhs, rhs = inner(Cx, y), inner(x, Cstar_y)
     rel = abs(lhs - rhs) / max(abs(lhs), abs(rhs))
-    print(f"{name:<11} {str(x.shape):<14} {str(Cx.shape):<14} {lhs:>14.8f} {rhs:>14.8f} {rel:>9.1e}")
+    print(f"{name:<11} {x.shape!s:<14} {Cx.shape!s:<14} {lhs:>14.8f} {rhs:>14.8f} {rel:>9.1e}")
     assert rel < 1e-12
     # the operator API gives the same pair: op for C, op.H for C*
     op = convops.ConvOperator(w, x.shape, stride=s, padding=p, dilation=d)
     assert np.allclose(op.apply(x), Cx) and np.allclose(op.H.apply(y), Cstar_y)
 
 # %% [markdown]
-# The same check as the forum answer in seed 003 (PyTorch `Conv2d`/`ConvTranspose2d`,
-# 3×3, padding 1, on 7×7), with convops: `op` and `op.H`.
+# The check usually given to someone who asks for the adjoint of a convolutional layer
+# (PyTorch's `Conv2d` and `ConvTranspose2d` sharing one 3×3 weight, padding 1, on 7×7
+# inputs, comparing `(cnva(s) * t).sum()` with `(s * cnvt(t)).sum()`), with convops:
+# `op` and `op.H`.
 
-# %% the seed's example
+# %% the usual PyTorch check, with convops
 w = rng.standard_normal((1, 1, 3, 3))
 op = convops.ConvOperator(w, (1, 7, 7), padding=1)
 s_, t_ = rng.standard_normal((1, 7, 7)), rng.standard_normal((1, 7, 7))
@@ -113,7 +124,7 @@ stride = 1
 pieces = []
 for o0, o1 in np.ndindex(*y_small.shape):
     piece = np.zeros((4, 4))
-    piece[o0 * stride:o0 * stride + 3, o1 * stride:o1 * stride + 3] = y_small[o0, o1] * kernel
+    piece[o0 * stride : o0 * stride + 3, o1 * stride : o1 * stride + 3] = y_small[o0, o1] * kernel
     pieces.append(((o0, o1), piece))
 by_hand = sum(piece for _, piece in pieces)
 ct = convops.conv_transpose(y_small, kernel)
@@ -123,18 +134,32 @@ print(ct)
 
 fig, axes = plt.subplots(1, 5, figsize=(16, 3.6))
 vmax = np.abs(by_hand).max()
-for ax, ((o0, o1), piece) in zip(axes, pieces):
+for ax, ((o0, o1), piece) in zip(axes, pieces, strict=False):  # the fifth panel is their sum
     ax.imshow(piece, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
     ax.set_title(f"y[{o0},{o1}] = {y_small[o0, o1]:g}  ×  kernel")
     for (i, j), v in np.ndenumerate(piece):
         if v:  # white text on dark cells
-            ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=10,
-                    color="white" if abs(v) > 0.6 * vmax else "black")
+            ax.text(
+                j,
+                i,
+                f"{v:g}",
+                ha="center",
+                va="center",
+                fontsize=10,
+                color="white" if abs(v) > 0.6 * vmax else "black",
+            )
 axes[-1].imshow(by_hand, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
 axes[-1].set_title("sum = conv_transpose(y, w)")
 for (i, j), v in np.ndenumerate(by_hand):
-    axes[-1].text(j, i, f"{v:g}", ha="center", va="center", fontsize=10,
-                  color="white" if abs(v) > 0.6 * vmax else "black")
+    axes[-1].text(
+        j,
+        i,
+        f"{v:g}",
+        ha="center",
+        va="center",
+        fontsize=10,
+        color="white" if abs(v) > 0.6 * vmax else "black",
+    )
 for ax in axes:
     ax.set_xticks(range(4))
     ax.set_yticks(range(4))
@@ -164,8 +189,10 @@ for n_, out_pad in [(7, 0), (8, 1)]:
     Cstar_y = convops.conv_transpose2d(y, w, stride=2, padding=1, output_padding=out_pad)
     assert Cstar_y.shape == (1, n_, n_)
     assert np.isclose(inner(Cx, y), inner(x, Cstar_y), rtol=1e-12)
-    print(f"n = {n_}: conv gives {Cx.shape[1:]}; conv_transpose2d(output_padding={out_pad}) "
-          f"gives {Cstar_y.shape[1:]} and is its adjoint")
+    print(
+        f"n = {n_}: conv gives {Cx.shape[1:]}; conv_transpose2d(output_padding={out_pad}) "
+        f"gives {Cstar_y.shape[1:]} and is its adjoint"
+    )
 
 # %% [markdown]
 # If PyTorch is installed, convops' functions agree with it (real weights, float64),
@@ -192,8 +219,10 @@ if torch is not None:
     ours_t = convops.conv_transpose2d(yb, wt, **kwt)
     theirs_t = F.conv_transpose2d(torch.from_numpy(yb), torch.from_numpy(wt), **kwt).numpy()
     assert np.allclose(ours_t, theirs_t, atol=1e-12)
-    print(f"conv2d and conv_transpose2d agree with PyTorch {torch.__version__} "
-          f"(max differences {np.abs(ours - theirs).max():.1e}, {np.abs(ours_t - theirs_t).max():.1e})")
+    print(
+        f"conv2d and conv_transpose2d agree with PyTorch {torch.__version__} "
+        f"(max differences {np.abs(ours - theirs).max():.1e}, {np.abs(ours_t - theirs_t).max():.1e})"
+    )
 
 # %% [markdown]
 # ## Complex kernels need the conjugate
@@ -226,7 +255,9 @@ assert err_plain > 0.1
 assert np.allclose(opc.H.apply(yc), convops.ConvOperator(np.conj(wc), (8, 8)).T.apply(yc))
 
 if torch is not None:
-    tc = F.conv_transpose2d(torch.from_numpy(yc[None, None]), torch.from_numpy(wc[None, None])).numpy()[0, 0]
+    tc = F.conv_transpose2d(
+        torch.from_numpy(yc[None, None]), torch.from_numpy(wc[None, None])
+    ).numpy()[0, 0]
     assert np.allclose(tc, opc.T.apply(yc)) and not np.allclose(tc, opc.H.apply(yc))
     print("PyTorch's complex conv_transpose2d equals .T (plain transpose), not .H (adjoint)")
 

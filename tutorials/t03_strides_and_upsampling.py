@@ -1,8 +1,8 @@
 # %% [markdown]
 # # Tutorial 3: Strides and upsampling
 #
-# Seed 002: "a transposed convolution is, in linear-algebra terms, the transpose of a
-# strided convolution".  A convolution with stride 2 halves the image; its transpose
+# In linear-algebra terms a transposed convolution is the transpose of a strided
+# convolution.  A convolution with stride 2 halves the image; its transpose
 # doubles it, which is why decoders and U-Nets use it to upsample.  This tutorial
 #
 # 1. checks the output-size arithmetic of Dumoulin & Visin, "A guide to convolution
@@ -18,9 +18,9 @@
 # transposed convolution.
 
 # %% setup
+import matplotlib.pyplot as plt
 import numpy as np
 import scipy.signal
-import matplotlib.pyplot as plt
 from PIL import Image
 
 import convops
@@ -45,19 +45,32 @@ rng = np.random.default_rng(2)
 #
 # Each is checked against the shape convops actually produces, over a grid of sizes.
 
+
 # %% convolution output sizes
 def out_size(i, k, s=1, p=0, d=1):
     return convops.conv(np.zeros(i), np.ones(k), stride=s, padding=p, dilation=d).shape[0]
 
 
 relationships = {
-    "s=1, p=0":          (lambda i, k, s, p, d: s == 1 and p == 0 and d == 1, lambda i, k, s, p, d: i - k + 1),
-    "s=1":               (lambda i, k, s, p, d: s == 1 and d == 1, lambda i, k, s, p, d: i - k + 2 * p + 1),
-    "half padding":      (lambda i, k, s, p, d: s == 1 and d == 1 and k % 2 == 1 and p == k // 2, lambda i, k, s, p, d: i),
-    "full padding":      (lambda i, k, s, p, d: s == 1 and d == 1 and p == k - 1, lambda i, k, s, p, d: i + k - 1),
-    "p=0":               (lambda i, k, s, p, d: p == 0 and d == 1, lambda i, k, s, p, d: (i - k) // s + 1),
-    "general":           (lambda i, k, s, p, d: d == 1, lambda i, k, s, p, d: (i + 2 * p - k) // s + 1),
-    "dilated":           (lambda i, k, s, p, d: True, lambda i, k, s, p, d: (i + 2 * p - k - (k - 1) * (d - 1)) // s + 1),
+    "s=1, p=0": (
+        lambda i, k, s, p, d: s == 1 and p == 0 and d == 1,
+        lambda i, k, s, p, d: i - k + 1,
+    ),
+    "s=1": (lambda i, k, s, p, d: s == 1 and d == 1, lambda i, k, s, p, d: i - k + 2 * p + 1),
+    "half padding": (
+        lambda i, k, s, p, d: s == 1 and d == 1 and k % 2 == 1 and p == k // 2,
+        lambda i, k, s, p, d: i,
+    ),
+    "full padding": (
+        lambda i, k, s, p, d: s == 1 and d == 1 and p == k - 1,
+        lambda i, k, s, p, d: i + k - 1,
+    ),
+    "p=0": (lambda i, k, s, p, d: p == 0 and d == 1, lambda i, k, s, p, d: (i - k) // s + 1),
+    "general": (lambda i, k, s, p, d: d == 1, lambda i, k, s, p, d: (i + 2 * p - k) // s + 1),
+    "dilated": (
+        lambda i, k, s, p, d: True,
+        lambda i, k, s, p, d: (i + 2 * p - k - (k - 1) * (d - 1)) // s + 1,
+    ),
 }
 checked = dict.fromkeys(relationships, 0)
 for i in range(3, 14):
@@ -76,7 +89,9 @@ for name, count in checked.items():
     print(f"  {name:<14} holds in all {count:>4} cases checked")
 # the axes are independent: a 2D shape is the 1D formula per axis
 assert convops.conv(np.zeros((9, 12)), np.ones((3, 4)), stride=(2, 3), padding=(1, 0)).shape == (
-    (9 + 2 - 3) // 2 + 1, (12 - 4) // 3 + 1)
+    (9 + 2 - 3) // 2 + 1,
+    (12 - 4) // 3 + 1,
+)
 
 # %% [markdown]
 # ## The animations
@@ -84,9 +99,9 @@ assert convops.conv(np.zeros((9, 12)), np.ones((3, 4)), stride=(2, 3), padding=(
 # The convolution slides the kernel footprint over the zero-padded input by the stride;
 # each position produces one output.  The transposed convolution goes the other way:
 # each input value multiplies the kernel, which is laid onto the output grid at s times
-# its position, and overlapping copies add up (the scatter view of seed 002).  The same
-# result comes from a direct convolution of the *zero-inserted* input, the
-# "fractionally strided" view.  Geometry: the paper's 5×5 input, 3×3 kernel, padding 1,
+# its position, and overlapping copies add up (the scatter view).  The same result
+# comes from a direct convolution of the *zero-inserted* input, the "fractionally
+# strided" view.  Geometry: the paper's 5×5 input, 3×3 kernel, padding 1,
 # stride 2, giving 3×3 (for the fractional view, a 3×3 input, giving 2×2).
 
 # %% save the animations (about ten seconds)
@@ -97,8 +112,8 @@ assert op.output_shape == (3, 3)
 op_small = convops.ConvOperator(kernel, (3, 3), stride=2, padding=1)
 assert op_small.output_shape == (2, 2)
 views = [
-    ("03_conv_stride2.gif", op, {}, 9),                                 # one frame per output
-    ("03_transposed_scatter.gif", op.H, {}, 9),                         # one frame per input of A*
+    ("03_conv_stride2.gif", op, {}, 9),  # one frame per output
+    ("03_transposed_scatter.gif", op.H, {}, 9),  # one frame per input of A*
     ("03_transposed_fractional.gif", op_small.H, {"fractional": True}, None),
 ]
 for name, target, kwargs, frames in views:
@@ -125,6 +140,7 @@ for name, target, kwargs, frames in views:
 # and its size is o' = s(i' − 1) + a + k − 2p, which is i again (relationship 14).  So a
 # transposed convolution with stride s is a convolution with stride 1/s.  Checked below
 # on a grid of sizes, with random kernels, against scipy.
+
 
 # %% zero insertion, checked on a grid
 def zero_insert(y, s):
@@ -161,14 +177,25 @@ x2 = convops.conv_transpose(y2, kernel, stride=2, padding=1, output_padding=1)
 assert np.allclose(x2, scipy.signal.convolve2d(u2, kernel, mode="valid"))
 
 # panel widths proportional to the image sizes, so a pixel is the same size in all three
-fig, axes = plt.subplots(1, 3, figsize=(15, 5.2), layout="constrained", gridspec_kw={"width_ratios": [3, 8, 6]})
-for ax, img, title in [(axes[0], y2, "y (3×3)"),
-                       (axes[1], u2, "zeros inserted, padded (8×8)"),
-                       (axes[2], x2, "conv_transpose(y, w, stride 2) (6×6)")]:
+fig, axes = plt.subplots(
+    1, 3, figsize=(15, 5.2), layout="constrained", gridspec_kw={"width_ratios": [3, 8, 6]}
+)
+for ax, img, title in [
+    (axes[0], y2, "y (3×3)"),
+    (axes[1], u2, "zeros inserted, padded (8×8)"),
+    (axes[2], x2, "conv_transpose(y, w, stride 2) (6×6)"),
+]:
     ax.imshow(img, cmap="viridis")
     for (r, c), v in np.ndenumerate(img):
-        ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=11,
-                color="white" if v < 0.6 * img.max() else "black")
+        ax.text(
+            c,
+            r,
+            f"{v:g}",
+            ha="center",
+            va="center",
+            fontsize=11,
+            color="white" if v < 0.6 * img.max() else "black",
+        )
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -187,11 +214,12 @@ save_figure(fig, "03_zero_insertion.png")
 # image with an all-ones kernel; they are computed here by brute force (np.add.at over
 # every input position and kernel tap) and compared with `convops.plotting.overlap_counts`.
 
+
 # %% overlap counts: brute force vs convops
 def brute_force_counts(n, k, s, p):
     """How many (input position of A*, kernel tap) pairs land on each of the n×n outputs."""
     m = (n + 2 * p - k) // s + 1
-    o = np.arange(m)[:, None] * s + np.arange(k)[None, :] - p     # (position, tap) -> output index
+    o = np.arange(m)[:, None] * s + np.arange(k)[None, :] - p  # (position, tap) -> output index
     rows = o.reshape(m, 1, k, 1)
     cols = o.reshape(1, m, 1, k)
     rows, cols = np.broadcast_arrays(rows, cols)
@@ -202,7 +230,7 @@ def brute_force_counts(n, k, s, p):
 
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 6), layout="constrained")
-for ax, k in zip(axes, (3, 4)):
+for ax, k in zip(axes, (3, 4), strict=True):
     opk = convops.ConvOperator(np.ones((k, k)), (16, 16), stride=2, padding=1)
     counts = brute_force_counts(16, k, 2, 1)
     assert np.array_equal(plotting.overlap_counts(opk.H), counts)
@@ -215,7 +243,9 @@ for ax, k in zip(axes, (3, 4)):
     else:
         assert set(interior.ravel().tolist()) == {4}
     plotting.plot_overlap(opk.H, ax=ax)
-    ax.set_title(f"{k}×{k} kernel, stride 2, padding 1: " + ("checkerboard" if k == 3 else "even interior"))
+    ax.set_title(
+        f"{k}×{k} kernel, stride 2, padding 1: " + ("checkerboard" if k == 3 else "even interior")
+    )
 save_figure(fig, "03_checkerboard.png")
 
 # %% [markdown]
@@ -223,6 +253,7 @@ save_figure(fig, "03_checkerboard.png")
 # wide, so every interior pixel is covered the same number of times (k/s) exactly when
 # s divides k.  The 2D counts are products of the 1D counts, so the same rule holds per
 # axis.  The table is computed by brute force.
+
 
 # %% which kernel sizes give even overlap
 def counts_1d(n, k, s, p):
@@ -234,11 +265,13 @@ def counts_1d(n, k, s, p):
     return counts
 
 
-assert np.array_equal(brute_force_counts(16, 3, 2, 1), np.outer(counts_1d(16, 3, 2, 1), counts_1d(16, 3, 2, 1)))
+assert np.array_equal(
+    brute_force_counts(16, 3, 2, 1), np.outer(counts_1d(16, 3, 2, 1), counts_1d(16, 3, 2, 1))
+)
 
 
 def interior_counts_1d(k, s, n=40):
-    return set(counts_1d(n, k, s, 0)[2 * k:-2 * k].tolist())
+    return set(counts_1d(n, k, s, 0)[2 * k : -2 * k].tolist())
 
 
 print("kernel k:       " + "  ".join(f"{k:>2}" for k in range(1, 9)))

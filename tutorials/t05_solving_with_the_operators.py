@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Tutorial 5: Solving with the operators
 #
-# Seed 003 needs the adjoint because the gradient of the data misfit
+# Tutorial 2 began with the reason the adjoint is needed: the gradient of the data misfit
 #
 #     F(x) = ½‖Cx − y‖²      is      ∇F(x) = C*(Cx − y).
 #
@@ -14,10 +14,10 @@
 # %% setup
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 import scipy.signal
 import scipy.sparse.linalg as spla
-import matplotlib.pyplot as plt
 
 import convops
 from convops.tutorials import output_dir, save_figure
@@ -28,20 +28,22 @@ rng = np.random.default_rng(5)
 # %% a synthetic test image and an asymmetric blur
 N = 64
 yy, xx = np.mgrid[0:N, 0:N] / (N - 1)
-truth = 0.25 + 0.25 * xx                                   # smooth background
-truth[(yy - 0.32) ** 2 + (xx - 0.3) ** 2 < 0.2**2] = 1.0   # a disc
-truth[38:56, 36:56] = 0.75                                  # a square
-truth[8:11, 34:60] = 0.0                                    # a thin dark bar
-truth[16:34, 44:46] = 1.0                                   # a thin bright bar
+truth = 0.25 + 0.25 * xx  # smooth background
+truth[(yy - 0.32) ** 2 + (xx - 0.3) ** 2 < 0.2**2] = 1.0  # a disc
+truth[38:56, 36:56] = 0.75  # a square
+truth[8:11, 34:60] = 0.0  # a thin dark bar
+truth[16:34, 44:46] = 1.0  # a thin bright bar
 truth[46:50, 6:28] = 0.5 + 0.5 * (np.arange(6, 28) % 4 < 2)  # a fine stripe pattern
 
 t = np.arange(-3, 4)
 blur = np.exp(-(t[:, None] ** 2 + t[None, :] ** 2) / (2 * 1.3**2))
-blur[3, 3:] += 1.2          # a streak to the right: the blur is not symmetric,
-blur /= blur.sum()          # so C* (flipped kernel) differs from C
+blur[3, 3:] += 1.2  # a streak to the right: the blur is not symmetric,
+blur /= blur.sum()  # so C* (flipped kernel) differs from C
 C = convops.ConvOperator(blur, (N, N), padding="same")
-print(f"C: {C.shape[0]} x {C.shape[1]} operator ({C.method} realisation), kernel 7x7, "
-      f"sum of kernel = {blur.sum():.3f}")
+print(
+    f"C: {C.shape[0]} x {C.shape[1]} operator ({C.method} realisation), kernel 7x7, "
+    f"sum of kernel = {blur.sum():.3f}"
+)
 # C is the 'same'-size cross-correlation; scipy agrees (odd kernel, zero boundary)
 assert np.allclose(C.apply(truth), scipy.signal.correlate2d(truth, blur, mode="same"))
 
@@ -52,6 +54,7 @@ assert np.allclose(C.apply(truth), scipy.signal.correlate2d(truth, blur, mode="s
 # ⟨∇F(x), v⟩.  F is quadratic, so the central difference is exact up to rounding.  Using
 # C instead of C* in the "gradient" is a common bug: for an asymmetric kernel it fails.
 
+
 # %% finite differences
 def F(x):
     r = C.apply(x) - y_clean
@@ -61,7 +64,7 @@ def F(x):
 y_clean = C.apply(truth)
 x0 = rng.standard_normal((N, N))
 grad = C.H.apply(C.apply(x0) - y_clean)
-wrong = C.apply(C.apply(x0) - y_clean)          # forgets the adjoint
+wrong = C.apply(C.apply(x0) - y_clean)  # forgets the adjoint
 eps = 1e-3
 print(f"{'direction':<12} {'finite diff.':>14} {'<C*(Cx-y), v>':>14} {'<C(Cx-y), v>':>14}")
 for name in ("random 1", "random 2", "pixel (20,30)"):
@@ -117,6 +120,7 @@ assert power_bound <= norm_C * (1 + 1e-6)
 assert norm_C - power_bound < 0.01
 L = norm_C**2
 
+
 # %% gradient descent
 def gradient_descent(step, iterations):
     x = np.zeros((N, N))
@@ -130,14 +134,16 @@ def gradient_descent(step, iterations):
 start = time.perf_counter()
 x_gd, hist = gradient_descent(1 / L, 300)
 _, hist_big = gradient_descent(2.2 / L, 60)
-print(f"gradient descent, step 1/L: F from {hist[0]:.3f} to {hist[-1]:.2e} in 300 steps "
-      f"({time.perf_counter() - start:.2f} s for both runs)")
+print(
+    f"gradient descent, step 1/L: F from {hist[0]:.3f} to {hist[-1]:.2e} in 300 steps "
+    f"({time.perf_counter() - start:.2f} s for both runs)"
+)
 for k in (0, 10, 50, 100, 300):
     print(f"  step {k:>3}: F = {hist[k]:.3e}")
 print(f"step 2.2/L: F = {hist_big[-1]:.3e} after 60 steps (diverging)")
-assert np.all(np.diff(hist) <= 1e-12 * hist[0])   # monotone with step 1/L
+assert np.all(np.diff(hist) <= 1e-12 * hist[0])  # monotone with step 1/L
 assert hist[-1] < 1e-3 * hist[0]
-assert hist_big[-1] > hist_big[0]                  # too large a step blows up
+assert hist_big[-1] > hist_big[0]  # too large a step blows up
 
 fig, ax = plt.subplots(figsize=(7, 4.2))
 ax.semilogy(hist, label="step 1/‖C‖² (monotone)")
@@ -187,14 +193,16 @@ for name, solver, kwargs in runs:
     start = time.perf_counter()
     sol = solver(C, y_noisy.ravel(), atol=1e-10, btol=1e-10, **kwargs)
     results[name] = sol[0].reshape(N, N)
-    print(f"{name:<18} {sol[2]:>4} iterations, {time.perf_counter() - start:5.2f} s, "
-          f"relative error {rel_error(results[name]):.3f}")
+    print(
+        f"{name:<18} {sol[2]:>4} iterations, {time.perf_counter() - start:5.2f} s, "
+        f"relative error {rel_error(results[name]):.3f}"
+    )
 err = {name: rel_error(x) for name, x in results.items()}
 print(f"{'blurred + noisy y':<18} relative error {err['blurred + noisy y']:.3f} (doing nothing)")
 assert err["lsqr, damp 0.1"] < err["lsqr, no damping"]
 assert err["lsmr, damp 0.1"] < err["lsmr, no damping"]
 assert err["lsqr, damp 0.1"] < 0.8 * err["blurred + noisy y"]  # damped deblurring helps
-assert err["lsqr, no damping"] > err["blurred + noisy y"]      # undamped: noise amplified
+assert err["lsqr, no damping"] > err["blurred + noisy y"]  # undamped: noise amplified
 
 # %% [markdown]
 # How much damping?  Too little lets the noise through, too much blurs the result again
@@ -206,17 +214,22 @@ assert err["lsqr, no damping"] > err["blurred + noisy y"]      # undamped: noise
 dampings = [0.01, 0.03, 0.1, 0.3, 1.0]
 scan = []
 for d in dampings:
-    scan.append(rel_error(spla.lsmr(C, y_noisy.ravel(), damp=d, atol=1e-10, btol=1e-10, maxiter=400)[0].reshape(N, N)))
+    x_d = spla.lsmr(C, y_noisy.ravel(), damp=d, atol=1e-10, btol=1e-10, maxiter=400)[0]
+    scan.append(rel_error(x_d.reshape(N, N)))
     print(f"  damp {d:<5}: relative error {scan[-1]:.3f}")
 best = int(np.argmin(scan))
 print(f"best of the scan: damp = {dampings[best]}")
-assert 0 < best < len(dampings) - 1   # the best damping is neither the smallest nor the largest
+assert 0 < best < len(dampings) - 1  # the best damping is neither the smallest nor the largest
 
 # %% before and after
 fig, axes = plt.subplots(1, 4, figsize=(16, 4.8), layout="constrained")
-panels = [("truth", truth), ("blurred + noisy y", y_noisy),
-          ("lsqr, no damping", results["lsqr, no damping"]), ("lsqr, damp 0.1", results["lsqr, damp 0.1"])]
-for ax, (name, img) in zip(axes, panels):
+panels = [
+    ("truth", truth),
+    ("blurred + noisy y", y_noisy),
+    ("lsqr, no damping", results["lsqr, no damping"]),
+    ("lsqr, damp 0.1", results["lsqr, damp 0.1"]),
+]
+for ax, (name, img) in zip(axes, panels, strict=True):
     ax.imshow(img, cmap="gray", vmin=0, vmax=1)
     label = name if name == "truth" else f"{name}\nrelative error {rel_error(img):.3f}"
     ax.set_title(label)

@@ -27,34 +27,43 @@ per tap gives.)  Other boundaries pad the input once (:func:`convops.padding.pad
 
 Single channel: an accumulation ``Σ_t c_t · slice_t`` over the taps in blocks of about
 :data:`BLOCK_ELEMENTS` entries that stay in cache while every tap is added, the blocks
-split between :data:`WORKERS` threads for large grids.  Channels: im2col (``T`` block
+split between the workspace's threads for large grids
+(:func:`convops.realisations.workspace.tap_loop_threads`).  Channels: im2col (``T`` block
 copies of all input channels) and one batched BLAS GEMM over the groups per phase,
 chunked so the gathered columns stay within :data:`IM2COL_BUDGET_BYTES`; at stride 1,
 where it moves less memory, only the shifts along the last axis are copied and each
 kernel row is one GEMM (:func:`_gemm_rows`).
 
 Arrays are ``(B, C, *spatial)``; the kernel is the geometry's canonical
-``(C_out, C_in/groups, *k)`` array with ``flip`` applied.  ``cache`` (shared by ``A`` and
-``A*``) keeps the per-geometry tap plans and the per-phase weight matrices.
+``(C_out, C_in/groups, *k)`` array with ``flip`` applied.  ``cache`` (a :class:`~convops.realisations.contract.RealisationCache`, shared by ``A``
+and ``A*``) keeps the per-geometry tap plans (``direct_plans``) and the per-phase weight
+matrices of ``A*`` (``direct_weights``).  Work arrays come from
+:func:`convops.realisations.workspace.scratch`, threads from its pool.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import product
+from typing import NamedTuple
 
 import numpy as np
 
 from ..geometry import ConvGeometry
 from ..padding import fold, pad
+from .contract import RealisationCache
+from .workspace import Purpose, get_config, scratch, tap_loop_threads, thread_pool
 
-__all__ = ["forward", "adjoint", "IM2COL_BUDGET_BYTES", "BLOCK_ELEMENTS", "WORKERS"]
-
-#: Channels: ``None`` lets :func:`_rows_pay` choose between the full im2col and the
-#: row-wise product (:func:`_gemm_rows`); ``True``/``False`` force one (tests do).
-ROW_GEMM: bool | None = None
+__all__ = [
+    "BLOCK_ELEMENTS",
+    "IM2COL_BUDGET_BYTES",
+    "DirectPlan",
+    "adjoint",
+    "forward",
+    "row_gemm_pays",
+]
 
 #: Largest im2col buffer (bytes) built at once; larger batches, then larger grids, are
 #: processed in chunks.
@@ -65,49 +74,12 @@ IM2COL_BUDGET_BYTES = 256 * 2**20
 #: cost Python overhead per tap; more, smaller ones spill to memory).
 BLOCK_ELEMENTS = 1 << 16
 
-#: Threads for the single-channel tap loop (row blocks are split between them).
-WORKERS = max(1, min(os.cpu_count() or 1, 8))
-
-#: Destinations smaller than this many entries run in the calling thread only.
-THREAD_MIN_ELEMENTS = 1 << 17
-
-
-#: Work arrays up to this size are kept per thread and purpose and reused across calls
-#: (see :func:`_scratch`); larger ones are allocated per call.  0 disables the reuse.
-SCRATCH_MAX_BYTES = 64 * 2**20
-
-_SCRATCH = threading.local()
-
-
-def _scratch(name: str, shape, dtype) -> np.ndarray:
-    """A reusable, uninitialised work array of this thread (one per ``name``).
-
-    The work arrays (the zero-padded source, its polyphase components, the flat sum,
-    im2col columns) would otherwise be allocated afresh on every call, and touching fresh
-    memory costs page faults that on a virtual machine take longer than the arithmetic
-    (measured: a 1024² float64 3×3 convolution spends over half its time faulting in its
-    work arrays).  Reusing one buffer per purpose and thread avoids that; the cost is
-    that up to :data:`SCRATCH_MAX_BYTES` per purpose and thread stay allocated between
-    calls.  The arrays never leave this module.
-    """
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes > SCRATCH_MAX_BYTES:
-        return np.empty(shape, dtype=dtype)
-    pool = getattr(_SCRATCH, "pool", None)
-    if pool is None:
-        pool = _SCRATCH.pool = {}
-    buf = pool.get(name)
-    if buf is None or buf.nbytes < nbytes:
-        buf = pool[name] = np.empty(max(nbytes, 1 << 16), dtype=np.uint8)
-    return buf[:nbytes].view(dtype).reshape(shape)
-
 
 def _single_channel(geometry: ConvGeometry) -> bool:
     return geometry.in_channels == 1 and geometry.out_channels == 1
 
 
-def _batch_chunks(batch: int, bytes_per_item: int):
+def _batch_chunks(batch: int, bytes_per_item: int) -> Iterator[slice]:
     step = max(1, IM2COL_BUDGET_BYTES // max(bytes_per_item, 1))
     for start in range(0, batch, step):
         yield slice(start, min(start + step, batch))
@@ -116,31 +88,34 @@ def _batch_chunks(batch: int, bytes_per_item: int):
 # ----------------------------------------------------------------------------------------
 # plans: which taps feed which part of the destination, at which source offset
 # ----------------------------------------------------------------------------------------
+@dataclass
 class _Phase:
     """One gather ``dest[dest_slices][j] += Σ_taps c · src[j·stride + offset]``."""
 
-    __slots__ = ("dest", "shape", "taps", "offsets", "stride")
-
-    def __init__(self, dest, shape, taps, offsets, stride):
-        self.dest = dest  # spatial slices of the destination array
-        self.shape = shape  # spatial shape J of that view
-        self.taps = taps  # flat tap indices (C order over kernel_size)
-        self.offsets = offsets  # per tap, the source offset per axis
-        self.stride = stride  # source stride per axis
+    dest: tuple[slice, ...]  # spatial slices of the destination array
+    shape: tuple[int, ...]  # spatial shape J of that view
+    taps: list[int]  # flat tap indices (C order over kernel_size)
+    offsets: list[tuple[int, ...]]  # per tap, the source offset per axis
+    stride: tuple[int, ...]  # source stride per axis
 
 
-def _forward_plan(geometry: ConvGeometry, shift) -> list[_Phase]:
+def _forward_plan(geometry: ConvGeometry, shift: tuple[int, ...]) -> list[_Phase]:
     """``y[o] = Σ_t w[t] src[o·s + t·d − shift]``: one phase."""
     k = geometry.kernel_size
-    taps, offsets = [], []
+    taps: list[int] = []
+    offsets: list[tuple[int, ...]] = []
     for flat, t in enumerate(np.ndindex(*k)):
         taps.append(flat)
-        offsets.append(tuple(ti * d - sh for ti, d, sh in zip(t, geometry.dilation, shift)))
+        offsets.append(
+            tuple(ti * d - sh for ti, d, sh in zip(t, geometry.dilation, shift, strict=True))
+        )
     m = geometry.spatial_out
     return [_Phase((slice(None),) * len(m), m, taps, offsets, geometry.stride)]
 
 
-def _adjoint_plan(geometry: ConvGeometry, shift, length) -> list[_Phase]:
+def _adjoint_plan(
+    geometry: ConvGeometry, shift: tuple[int, ...], length: tuple[int, ...]
+) -> list[_Phase]:
     """``x[r + s·j] = Σ_{t ∈ T_r} conj(w[t]) y[j + (r + shift − t·d)/s]``, one phase per ``r``."""
     k, s, d = geometry.kernel_size, geometry.stride, geometry.dilation
     per_axis = []  # per axis: [(r, J_r, [(t, offset), ...]), ...]
@@ -148,15 +123,19 @@ def _adjoint_plan(geometry: ConvGeometry, shift, length) -> list[_Phase]:
         phases = []
         for r in range(min(s[a], length[a])):
             J = (length[a] - r + s[a] - 1) // s[a]
-            taps = [(t, (r + shift[a] - t * d[a]) // s[a]) for t in range(k[a])
-                    if (r + shift[a] - t * d[a]) % s[a] == 0]
-            phases.append((r, J, taps))
+            axis_taps = [
+                (t, (r + shift[a] - t * d[a]) // s[a])
+                for t in range(k[a])
+                if (r + shift[a] - t * d[a]) % s[a] == 0
+            ]
+            phases.append((r, J, axis_taps))
         per_axis.append(phases)
     plan = []
     for combo in product(*per_axis):
-        dest = tuple(slice(r, None, sa) for (r, _, _), sa in zip(combo, s))
+        dest = tuple(slice(r, None, sa) for (r, _, _), sa in zip(combo, s, strict=True))
         shape = tuple(J for _, J, _ in combo)
-        taps, offsets = [], []
+        taps: list[int] = []
+        offsets: list[tuple[int, ...]] = []
         for tt in product(*(tp for _, _, tp in combo)):
             taps.append(int(np.ravel_multi_index(tuple(t for t, _ in tt), k)))
             offsets.append(tuple(o for _, o in tt))
@@ -164,11 +143,8 @@ def _adjoint_plan(geometry: ConvGeometry, shift, length) -> list[_Phase]:
     return plan
 
 
-def _plan(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict | None):
-    """The (cached) plan; ``clipped`` = the source/destination is the unpadded input."""
-    key = ("direct-plan", adjoint, clipped)
-    if cache is not None and key in cache:
-        return cache[key]
+def _plan(geometry: ConvGeometry, adjoint: bool, clipped: bool) -> list[_Phase]:
+    """The gathers; ``clipped`` = the source/destination is the unpadded input."""
     D = geometry.ndim
     shift = tuple(lo for lo, _ in geometry.padding) if clipped else (0,) * D
     if adjoint:
@@ -176,21 +152,50 @@ def _plan(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict | No
         plan = _adjoint_plan(geometry, shift, length)
     else:
         plan = _forward_plan(geometry, shift)
-    if cache is not None:
-        cache[key] = plan
     return plan
 
 
 # ----------------------------------------------------------------------------------------
 # single channel: accumulate c · (contiguous slice) over the taps, in cache-sized blocks
 # ----------------------------------------------------------------------------------------
+@dataclass
 class _TapPlan:
-    """The single-channel gather of one phase, flattened (see :func:`_tap_plan`)."""
+    """The gather of one phase, flattened (see :func:`_tap_plan`)."""
 
-    __slots__ = ("dest", "J", "taps", "sources", "starts", "L", "grid", "crop", "kernel_last")
+    dest: tuple[slice, ...]  # spatial slices of the destination array
+    J: tuple[int, ...]  # spatial shape of that view
+    taps: list[int]  # flat tap indices (C order over kernel_size)
+    grid: tuple[int, ...]  # the flat source grid's spatial shape
+    sources: list[int]  # per tap: which source grid (polyphase component) it reads
+    starts: list[int]  # per tap: the flat offset it reads from
+    L: int  # flat length of the sum: up to the last wanted output
+    crop: tuple[slice, ...]  # the wanted outputs of the sum over whole grid rows
+    kernel_last: int | None  # the kernel's last size when one source holds every tap
 
 
-def _tap_plan(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict | None):
+#: The polyphase offsets ``r`` a strided ``A`` reads, and per offset the box of the
+#: component its data fill and the source slices they come from.
+_Components = tuple[list[tuple[int, ...]], list[tuple[tuple[slice, ...], tuple[slice, ...]]]]
+
+
+class DirectPlan(NamedTuple):
+    """What the direct realisation caches per direction and boundary (see :func:`_tap_plan`).
+
+    The source is zero-padded by ``low``/``high`` to ``shape``; ``components`` are the
+    polyphase components of a strided ``A`` (``None`` otherwise); ``phases`` the flat
+    gathers, one per phase of the destination.
+    """
+
+    low: tuple[int, ...]
+    high: tuple[int, ...]
+    shape: tuple[int, ...]
+    components: _Components | None
+    phases: list[_TapPlan]
+
+
+def _tap_plan(
+    geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: RealisationCache
+) -> DirectPlan:
     """Zero padding, polyphase split and per-phase flat gathers of the single-channel path.
 
     Every tap reads a *contiguous* slice of a flattened source grid: the zero-padded
@@ -201,64 +206,81 @@ def _tap_plan(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict 
     multiply and add runs over contiguous memory; strided or partial-row views cost numpy
     a loop per row, and 2–4× the time.
 
-    Returns ``(low, high, S, components, phases)``: the source is zero-padded by
-    ``low``/``high`` to ``S``; ``components`` is ``None`` at stride 1, otherwise the
-    polyphase offsets ``r`` used and, per offset, where its data sit and come from (the
-    components are filled straight from the unpadded source); each phase a
-    :class:`_TapPlan`.
+    Returns a :class:`DirectPlan` (kept in ``cache.direct_plans``): the source is
+    zero-padded by ``low``/``high`` to ``S``; ``components`` is ``None`` at stride 1,
+    otherwise the polyphase offsets ``r`` used and, per offset, where its data sit and
+    come from (the components are filled straight from the unpadded source); each phase
+    a :class:`_TapPlan`.
     """
-    key = ("direct-tap-plan", adjoint, clipped)
-    if cache is not None and key in cache:
-        return cache[key]
-    low, high, S = _source_padding(geometry, adjoint, clipped, cache)
-    plan = _plan(geometry, adjoint, clipped, cache)
+    key = (adjoint, clipped)
+    cached = cache.direct_plans.get(key)
+    if cached is not None:
+        return cached
+    plan = _plan(geometry, adjoint, clipped)
+    low, high, S = _source_padding(geometry, adjoint, clipped, plan)
     D = geometry.ndim
     st = (1,) * D if adjoint else geometry.stride
-    components = None
+    components: _Components | None = None
     if any(v > 1 for v in st):
-        grid = tuple(-(-n // v) for n, v in zip(S, st))
-        used = sorted({tuple((o + lo) % v for o, lo, v in zip(off, low, st)) for off in plan[0].offsets})
-        components = used
+        grid = tuple(-(-n // v) for n, v in zip(S, st, strict=True))
+        used = sorted(
+            {
+                tuple((o + lo) % v for o, lo, v in zip(off, low, st, strict=True))
+                for off in plan[0].offsets
+            }
+        )
         # component r holds x̃[r + s·j] for j < grid, x̃ the zero-padded source: it is
         # filled straight from the unpadded source (x̃[q] = src[q − low]), zero elsewhere
-        n_src = tuple(v - lo - hi for v, lo, hi in zip(S, low, high))
+        n_src = tuple(v - lo - hi for v, lo, hi in zip(S, low, high, strict=True))
         copies = []
         for r in used:
             box, src_sl = [], []
-            for ra, v, lo_a, na, ga in zip(r, st, low, n_src, grid):
+            for ra, v, lo_a, na, ga in zip(r, st, low, n_src, grid, strict=True):
                 j_lo = min(max(0, -((ra - lo_a) // v)), ga)
                 j_hi = max(j_lo, min(ga, -(-(lo_a + na - ra) // v)))
                 box.append(slice(j_lo, j_hi))
                 start = ra + v * j_lo - lo_a
-                src_sl.append(slice(start, start + v * (j_hi - j_lo - 1) + 1 if j_hi > j_lo else start, v))
+                src_sl.append(
+                    slice(start, start + v * (j_hi - j_lo - 1) + 1 if j_hi > j_lo else start, v)
+                )
             copies.append((tuple(box), tuple(src_sl)))
         components = (used, copies)
     else:
         S, high = _line_lengths(S, low, high, plan)
         grid = S
-    flat_strides = [math.prod(grid[a + 1:]) for a in range(D)]
+    flat_strides = [math.prod(grid[a + 1 :]) for a in range(D)]
     phases = []
     for ph in plan:
-        tp = _TapPlan()
-        tp.dest, tp.J, tp.taps = ph.dest, tuple(ph.shape), list(ph.taps)
-        tp.grid = grid
-        tp.sources, tp.starts = [], []
+        J = tuple(ph.shape)
+        sources, starts = [], []
         for off in ph.offsets:
-            shifted = [o + lo for o, lo in zip(off, low)]
+            shifted = [o + lo for o, lo in zip(off, low, strict=True)]
             if components is None:
-                tp.sources.append(0)
-                tp.starts.append(sum(o * f for o, f in zip(shifted, flat_strides)))
+                sources.append(0)
+                starts.append(sum(o * f for o, f in zip(shifted, flat_strides, strict=True)))
             else:
-                tp.sources.append(components[0].index(tuple(o % v for o, v in zip(shifted, st))))
-                tp.starts.append(sum((o // v) * f for o, v, f in zip(shifted, st, flat_strides)))
-        # the last wanted output sits at Σ (J_a − 1)·F_a: reads beyond it are not needed
-        tp.L = sum((j - 1) * f for j, f in zip(tp.J, flat_strides)) + 1
-        tp.crop = (slice(None),) * 3 + tuple(slice(0, j) for j in tp.J[1:])
-        tp.kernel_last = geometry.kernel_size[-1] if components is None else None
-        phases.append(tp)
-    result = (low, high, S, components, phases)
-    if cache is not None:
-        cache[key] = result
+                sources.append(
+                    components[0].index(tuple(o % v for o, v in zip(shifted, st, strict=True)))
+                )
+                starts.append(
+                    sum((o // v) * f for o, v, f in zip(shifted, st, flat_strides, strict=True))
+                )
+        phases.append(
+            _TapPlan(
+                dest=ph.dest,
+                J=J,
+                taps=list(ph.taps),
+                grid=grid,
+                sources=sources,
+                starts=starts,
+                # the last wanted output sits at Σ (J_a − 1)·F_a: reads beyond it are not needed
+                L=sum((j - 1) * f for j, f in zip(J, flat_strides, strict=True)) + 1,
+                crop=(slice(None),) * 3 + tuple(slice(0, j) for j in J[1:]),
+                kernel_last=geometry.kernel_size[-1] if components is None else None,
+            )
+        )
+    result = DirectPlan(low, high, S, components, phases)
+    cache.direct_plans[key] = result
     return result
 
 
@@ -289,13 +311,13 @@ def _line_lengths(S, low, high, plan) -> tuple:
         W[a] = min(S[a], need)
     if W != list(S):
         W[0] += 1
-    return tuple(W), tuple(h - (s - w) for s, w, h in zip(S, W, high))
+    return tuple(W), tuple(h - (s - w) for s, w, h in zip(S, W, high, strict=True))
 
 
 def _polyphase(src: np.ndarray, components, grid) -> np.ndarray:
     """The polyphase components ``x̃[r::s]`` the taps read, from the unpadded source."""
     used, copies = components
-    out = _scratch("phases", src.shape[:2] + (len(used),) + tuple(grid), src.dtype)
+    out = scratch(Purpose.POLYPHASE, src.shape[:2] + (len(used),) + tuple(grid), src.dtype)
     lead = (slice(None), slice(None))
     for i, (box, src_sl) in enumerate(copies):
         view = out[lead + (i,)]
@@ -308,7 +330,7 @@ def _polyphase(src: np.ndarray, components, grid) -> np.ndarray:
 def _zero_outside(block: np.ndarray, box: tuple) -> None:
     """Zero ``block`` (``(B, C, *spatial)``) outside the box of spatial slices ``box``."""
     lead = (slice(None), slice(None))
-    inner = ()
+    inner: tuple[slice, ...] = ()
     for a, sl in enumerate(box):
         n = block.shape[2 + a]
         lo, hi = min(max(sl.start, 0), n), min(max(sl.stop, 0), n)
@@ -329,19 +351,24 @@ def _accumulate(target: np.ndarray, sources: list, coefs: np.ndarray, tp: _TapPl
     """
     nb, nc = target.shape[:2]
     L = tp.L
-    full = _scratch("flat", (nb, nc, tp.J[0] * math.prod(tp.grid[1:])), target.dtype)
-    terms = [(coefs[t], sources[i], start) for t, i, start in zip(tp.taps, tp.sources, tp.starts)]
+    full = scratch(Purpose.TAP_SUM, (nb, nc, tp.J[0] * math.prod(tp.grid[1:])), target.dtype)
+    terms = [
+        (coefs[t], sources[i], start)
+        for t, i, start in zip(tp.taps, tp.sources, tp.starts, strict=True)
+    ]
     step = max(1, BLOCK_ELEMENTS // (nb * nc))
     blocks = [(p0, min(p0 + step, L)) for p0 in range(0, L, step)]
-    threads = min(WORKERS, len(blocks) // 2) if nb * nc * L >= THREAD_MIN_ELEMENTS else 1
+    threads = min(tap_loop_threads(nb * nc * L), len(blocks) // 2)
     if threads <= 1:
         _accumulate_blocks(full, terms, step, blocks)
     else:
         # the blocks are independent: split them between threads (numpy releases the GIL
         # inside each multiply and add, so the threads run in parallel)
         per = -(-len(blocks) // threads)
-        futures = [_pool().submit(_accumulate_blocks, full, terms, step, blocks[i: i + per])
-                   for i in range(0, len(blocks), per)]
+        futures = [
+            thread_pool().submit(_accumulate_blocks, full, terms, step, blocks[i : i + per])
+            for i in range(0, len(blocks), per)
+        ]
         for f in futures:
             f.result()
     target[...] = full.reshape((nb, nc, tp.J[0]) + tuple(tp.grid[1:]))[tp.crop]
@@ -349,14 +376,14 @@ def _accumulate(target: np.ndarray, sources: list, coefs: np.ndarray, tp: _TapPl
 
 def _accumulate_blocks(full, terms, step, blocks) -> None:
     """The tap loop of :func:`_accumulate` over some blocks of the flat grid."""
-    tmp = _scratch("tmp", full.shape[:2] + (step,), full.dtype)
+    tmp = scratch(Purpose.TAP_PRODUCT, full.shape[:2] + (step,), full.dtype)
     c0, s0, start0 = terms[0]
     for p0, p1 in blocks:
         d = full[..., p0:p1]
-        np.multiply(s0[..., start0 + p0: start0 + p1], c0, out=d)
+        np.multiply(s0[..., start0 + p0 : start0 + p1], c0, out=d)
         t = tmp[..., : p1 - p0]
         for c, src, start in terms[1:]:
-            np.multiply(src[..., start + p0: start + p1], c, out=t)
+            np.multiply(src[..., start + p0 : start + p1], c, out=t)
             np.add(d, t, out=d)
 
 
@@ -389,32 +416,22 @@ def _single_adjoint(y, kernel, geometry, cache, dtype):
     return out if zeros else fold(out, geometry, overwrite=True)
 
 
-_POOL = None
-
-
-def _pool():
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=max(WORKERS, 1), thread_name_prefix="convops-direct")
-    return _POOL
-
-
 # ----------------------------------------------------------------------------------------
 # zero padding of the source, shared by both paths
 # ----------------------------------------------------------------------------------------
-def _source_padding(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache: dict | None):
+def _source_padding(
+    geometry: ConvGeometry, adjoint: bool, clipped: bool, plan: list[_Phase]
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     """How much zero padding makes every tap's view of the source whole: ``(low, high, S)``.
 
     The source is ``x`` (or its boundary-padded ``x̃`` when not ``clipped``) for ``A`` and
-    ``y`` for ``A*``; ``S`` is its padded spatial shape.
+    ``y`` for ``A*``; ``S`` is its padded spatial shape; ``plan`` the gathers that read it.
     """
-    key = ("direct-source-padding", adjoint, clipped)
-    if cache is not None and key in cache:
-        return cache[key]
-    plan = _plan(geometry, adjoint, clipped, cache)
-    S_in = geometry.spatial_out if adjoint else (geometry.spatial_in if clipped else geometry.padded_extent)
+    S_in = (
+        geometry.spatial_out
+        if adjoint
+        else (geometry.spatial_in if clipped else geometry.padded_extent)
+    )
     D = geometry.ndim
     low, high = [0] * D, [0] * D
     for ph in plan:
@@ -422,19 +439,23 @@ def _source_padding(geometry: ConvGeometry, adjoint: bool, clipped: bool, cache:
             for a in range(D):
                 low[a] = max(low[a], -off[a])
                 high[a] = max(high[a], (ph.shape[a] - 1) * ph.stride[a] + off[a] - (S_in[a] - 1))
-    result = (tuple(low), tuple(high), tuple(n + lo + hi for n, lo, hi in zip(S_in, low, high)))
-    if cache is not None:
-        cache[key] = result
-    return result
+    return (
+        tuple(low),
+        tuple(high),
+        tuple(n + lo + hi for n, lo, hi in zip(S_in, low, high, strict=True)),
+    )
 
 
 def _zero_padded(src: np.ndarray, low, high, S) -> np.ndarray:
     """``src`` zero-padded by ``low``/``high`` into a reused buffer (``src`` if no padding)."""
     if not any(low) and not any(high):
         return np.ascontiguousarray(src)
-    out = _scratch("src", src.shape[:2] + tuple(S), src.dtype)
-    _zero_outside(out, tuple(slice(lo, lo + n) for lo, n in zip(low, src.shape[2:])))
-    out[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for lo, n in zip(low, src.shape[2:]))] = src
+    out = scratch(Purpose.PADDED_SOURCE, src.shape[:2] + tuple(S), src.dtype)
+    _zero_outside(out, tuple(slice(lo, lo + n) for lo, n in zip(low, src.shape[2:], strict=True)))
+    out[
+        (slice(None), slice(None))
+        + tuple(slice(lo, lo + n) for lo, n in zip(low, src.shape[2:], strict=True))
+    ] = src
     return out
 
 
@@ -443,7 +464,9 @@ def _sources(src: np.ndarray, components, grid) -> list:
     if components is None:
         return [src.reshape(src.shape[0], src.shape[1], -1)]
     phases = _polyphase(src, components, grid)
-    return [phases[:, :, i].reshape(src.shape[0], src.shape[1], -1) for i in range(len(components[0]))]
+    return [
+        phases[:, :, i].reshape(src.shape[0], src.shape[1], -1) for i in range(len(components[0]))
+    ]
 
 
 # ----------------------------------------------------------------------------------------
@@ -468,9 +491,21 @@ def _kernel_rows(tp: _TapPlan):
     return bases.tolist(), deltas.tolist()
 
 
-def _rows_pay(T: int, k_last: int, c_src: int, c_dest: int) -> bool:
-    """Whether :func:`_gemm_rows` moves less memory than the full im2col.
+def row_gemm_pays(T: int, k_last: int, c_src: int, c_dest: int) -> bool:
+    """Whether the row-wise channel GEMM moves less memory than the full im2col.
 
+    Parameters
+    ----------
+    T : int
+        Kernel taps of the phase (``Π k``).
+    k_last : int
+        The kernel's size on the last axis (taps per kernel row).
+    c_src, c_dest : int
+        Channels of the source and of the destination (``C_in``/``C_out`` for ``A``,
+        swapped for ``A*``).
+
+    Notes
+    -----
     im2col copies ``T·C_src`` values per output column; the row-wise product copies
     ``k·C_src`` and adds ``(T/k − 1)·C_dest`` partial products (an add reads two arrays,
     and the GEMMs with the smaller ``K`` run less efficiently: hence the factor 2).
@@ -500,18 +535,18 @@ def _gemm_rows(target, source, weights, tp: _TapPlan, groups: int, bases, deltas
     w_rows = np.ascontiguousarray(
         weights.reshape(groups, cd, cs, G, k_last).transpose(3, 0, 1, 4, 2)
     ).reshape(G, groups, cd, k_last * cs)
-    B = _scratch("rows", (nb, groups, k_last, cs, Lb), dtype)
+    B = scratch(Purpose.ROW_SHIFTS, (nb, groups, k_last, cs, Lb), dtype)
     src = source.reshape(nb, groups, cs, -1)
     for j, delta in enumerate(deltas):
-        B[:, :, j] = src[..., delta: delta + Lb]
+        B[:, :, j] = src[..., delta : delta + Lb]
     Bm = B.reshape(nb, groups, k_last * cs, Lb)
-    full = _scratch("gemm", (nb, groups, cd, tp.J[0] * math.prod(tp.grid[1:])), dtype)
+    full = scratch(Purpose.GEMM_RESULT, (nb, groups, cd, tp.J[0] * math.prod(tp.grid[1:])), dtype)
     out = full[..., :L]
-    np.matmul(w_rows[0], Bm[..., bases[0]: bases[0] + L], out=out)
+    np.matmul(w_rows[0], Bm[..., bases[0] : bases[0] + L], out=out)
     if G > 1:
-        tmp = _scratch("gemm-row", (nb, groups, cd, L), dtype)
+        tmp = scratch(Purpose.GEMM_ROW, (nb, groups, cd, L), dtype)
         for g in range(1, G):
-            np.matmul(w_rows[g], Bm[..., bases[g]: bases[g] + L], out=tmp)
+            np.matmul(w_rows[g], Bm[..., bases[g] : bases[g] + L], out=tmp)
             np.add(out, tmp, out=out)
     target[...] = full.reshape((nb, c_dest, tp.J[0]) + tuple(tp.grid[1:]))[tp.crop]
 
@@ -523,50 +558,71 @@ def _gemm(target, sources, weights, tp: _TapPlan, groups: int) -> None:
     contiguous slice of its flat source grid (:func:`_tap_plan`), so im2col is ``T``
     block copies; the GEMM runs over whole grid rows and the extra columns are cropped.
     Where the taps are whole kernel rows of one source and that moves less memory
-    (:func:`_rows_pay`, or as :data:`ROW_GEMM` forces), :func:`_gemm_rows` copies only
+    (:func:`row_gemm_pays`, or as the workspace's ``row_gemm`` setting forces), :func:`_gemm_rows` copies only
     the shifts along the last axis.
     """
     plan = _kernel_rows(tp)
     if plan is not None:
-        use = ROW_GEMM if ROW_GEMM is not None else _rows_pay(len(tp.taps), len(plan[1]), sources[0].shape[1], target.shape[1])
+        forced = get_config().row_gemm
+        use = (
+            forced
+            if forced is not None
+            else row_gemm_pays(len(tp.taps), len(plan[1]), sources[0].shape[1], target.shape[1])
+        )
         if use:
             return _gemm_rows(target, sources[0], weights, tp, groups, *plan)
     nb, c_src = sources[0].shape[:2]
     c_dest = target.shape[1]
     T, L = len(tp.taps), tp.L
     dtype = np.result_type(sources[0].dtype, weights.dtype)
-    full = _scratch("gemm", (nb, groups, c_dest // groups, tp.J[0] * math.prod(tp.grid[1:])), dtype)
+    full = scratch(
+        Purpose.GEMM_RESULT, (nb, groups, c_dest // groups, tp.J[0] * math.prod(tp.grid[1:])), dtype
+    )
     # the gathered columns stay within the budget: chunk the flat grid if needed
     step = max(1, min(L, IM2COL_BUDGET_BYTES // (nb * c_src * T * dtype.itemsize)))
     for p0 in range(0, L, step):
         p1 = min(p0 + step, L)
-        cols = _scratch("cols", (nb, c_src, T, p1 - p0), dtype)
-        for i, (k, start) in enumerate(zip(tp.sources, tp.starts)):
-            cols[:, :, i] = sources[k][:, :, start + p0: start + p1]
-        np.matmul(weights, cols.reshape(nb, groups, (c_src // groups) * T, p1 - p0), out=full[..., p0:p1])
+        cols = scratch(Purpose.IM2COL, (nb, c_src, T, p1 - p0), dtype)
+        for i, (k, start) in enumerate(zip(tp.sources, tp.starts, strict=True)):
+            cols[:, :, i] = sources[k][:, :, start + p0 : start + p1]
+        np.matmul(
+            weights, cols.reshape(nb, groups, (c_src // groups) * T, p1 - p0), out=full[..., p0:p1]
+        )
     target[...] = full.reshape((nb, c_dest, tp.J[0]) + tuple(tp.grid[1:]))[tp.crop]
 
 
-def _weights(kernel: np.ndarray, geometry: ConvGeometry, phase_index: int, phase: _Phase, cache):
+def _weights(
+    kernel: np.ndarray,
+    geometry: ConvGeometry,
+    phase_index: int,
+    phase: _TapPlan,
+    cache: RealisationCache,
+) -> np.ndarray:
     """The GEMM matrix of a phase of ``A*``: ``(g, C_in/g, C_out/g · T)``, conjugated."""
-    key = ("direct-adjoint-weights", phase_index, kernel.dtype.str)
-    if cache is not None and key in cache:
-        return cache[key]
+    key = (phase_index, kernel.dtype.str)
+    cached = cache.direct_weights.get(key)
+    if cached is not None:
+        return cached
     g = geometry.groups
     cout_g, cin_g = geometry.out_channels // g, geometry.in_channels // g
     w = kernel.reshape(g, cout_g, cin_g, -1)[..., phase.taps]  # (g, Co, Ci, T)
     w = np.conj(w) if np.iscomplexobj(w) else w
     w = np.ascontiguousarray(w.transpose(0, 2, 1, 3)).reshape(g, cin_g, cout_g * len(phase.taps))
-    if cache is not None:
-        cache[key] = w
+    cache.direct_weights[key] = w
     return w
 
 
 # ----------------------------------------------------------------------------------------
 # the realisation
 # ----------------------------------------------------------------------------------------
-def forward(x: np.ndarray, kernel: np.ndarray, geometry: ConvGeometry, cache: dict | None = None) -> np.ndarray:
+def forward(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    geometry: ConvGeometry,
+    cache: RealisationCache | None = None,
+) -> np.ndarray:
     """``y = A x`` for ``x`` of shape ``(B, C_in, *n)``; returns ``(B, C_out, *m)``."""
+    cache = RealisationCache() if cache is None else cache
     batch = x.shape[0]
     m = geometry.spatial_out
     dtype = np.result_type(x.dtype, kernel.dtype)
@@ -588,8 +644,14 @@ def forward(x: np.ndarray, kernel: np.ndarray, geometry: ConvGeometry, cache: di
     return y
 
 
-def adjoint(y: np.ndarray, kernel: np.ndarray, geometry: ConvGeometry, cache: dict | None = None) -> np.ndarray:
+def adjoint(
+    y: np.ndarray,
+    kernel: np.ndarray,
+    geometry: ConvGeometry,
+    cache: RealisationCache | None = None,
+) -> np.ndarray:
     """``x = A* y`` for ``y`` of shape ``(B, C_out, *m)``; returns ``(B, C_in, *n)``."""
+    cache = RealisationCache() if cache is None else cache
     batch = y.shape[0]
     dtype = np.result_type(y.dtype, kernel.dtype)
     zeros = geometry.boundary == "zeros"

@@ -3,7 +3,7 @@
 Row ``(co, o)`` of ``A`` (C order over ``(C_out, *m)``) holds, for each input channel
 ``ci`` of the group of ``co`` and each kernel tap ``t``, the entry
 ``w[co, ci, t]`` at column ``(ci, P(o·s + t·d))`` (C order over ``(C_in, *n)``), where
-``P`` maps a padded index to the input index it reads (:meth:`ConvGeometry.pad_source_index`).
+``P`` maps a padded index to the input index it reads (:meth:`ConvGeometry.source_table`).
 One spatial axis gives a Toeplitz band, two a block-Toeplitz matrix with Toeplitz blocks,
 three a third level; circular boundaries make the blocks circulant.
 
@@ -26,19 +26,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..geometry import ConvGeometry
+from .contract import RealisationCache
 
-__all__ = ["build", "forward", "adjoint"]
-
-
-def _source_table(geometry: ConvGeometry, axis: int) -> np.ndarray:
-    """``src[o, t] = P(o·s + t·d)`` on one axis (-1 where the zero padding is read)."""
-    src = geometry.pad_source_index(axis)
-    o = np.arange(geometry.spatial_out[axis])[:, None] * geometry.stride[axis]
-    t = np.arange(geometry.kernel_size[axis])[None, :] * geometry.dilation[axis]
-    return src[o + t]
+__all__ = ["adjoint", "adjoint_matrix_of", "build", "forward", "matrix_of"]
 
 
-def _slab(q0: np.ndarray, rest_col: np.ndarray, rest_valid: np.ndarray, cin_g: int, n_sp: int, row0: int):
+def _slab(
+    q0: np.ndarray, rest_col: np.ndarray, rest_valid: np.ndarray, cin_g: int, n_sp: int, row0: int
+):
     """Columns, flat tap indices and per-row counts of the slab with first-axis sources ``q0``.
 
     Entries are ordered as in a CSR row: rows ``(o₁, …)`` outermost, then the input
@@ -56,7 +51,9 @@ def _slab(q0: np.ndarray, rest_col: np.ndarray, rest_valid: np.ndarray, cin_g: i
         + (q0.astype(np.int64) * row0).reshape(ones + (1, k0) + (1,) * len(k_rest))
         + rest_col.reshape(m_rest + (1, 1) + k_rest)
     )
-    valid = (q0 >= 0).reshape(ones + (1, k0) + (1,) * len(k_rest)) & rest_valid.reshape(m_rest + (1, 1) + k_rest)
+    valid = (q0 >= 0).reshape(ones + (1, k0) + (1,) * len(k_rest)) & rest_valid.reshape(
+        m_rest + (1, 1) + k_rest
+    )
     tap = np.arange(cin_g * k0 * K_rest, dtype=np.int64).reshape((cin_g, k0) + k_rest)
     col, valid = np.broadcast_arrays(col, valid)
     tap = np.broadcast_to(tap, shape)
@@ -83,8 +80,8 @@ def build(kernel: np.ndarray, geometry: ConvGeometry) -> sp.csr_array:
     index_dtype = np.int32 if max(cols, nnz_max) < 2**31 - 1 else np.int64
     zeros = geometry.boundary == "zeros"
 
-    tabs = [_source_table(geometry, a) for a in range(D)]
-    strides_in = [int(np.prod(n[a + 1:])) for a in range(D)]
+    tabs = [geometry.source_table(a) for a in range(D)]
+    strides_in = [int(np.prod(n[a + 1 :])) for a in range(D)]
     # the remaining axes' column offsets and validity, shape (m₁…, k₁…)
     Dm = D - 1
     rest_col = np.zeros((1,) * (2 * Dm), dtype=np.int64)
@@ -111,7 +108,7 @@ def build(kernel: np.ndarray, geometry: ConvGeometry) -> sp.csr_array:
             runs.append((start, i, bool(interior[start])))
             start = i
     patterns = {}  # run start → (columns, taps, counts) of its first slab
-    for a, b, inner in runs:
+    for a, _, _ in runs:
         patterns[a] = _slab(tabs[0][a], rest_col, rest_valid, cin_g, n_sp, strides_in[0])
     slab_nnz = {a: patterns[a][0].size for a, _, _ in runs}
     per_channel = sum(slab_nnz[a] * (b - a) for a, b, _ in runs)
@@ -128,7 +125,7 @@ def build(kernel: np.ndarray, geometry: ConvGeometry) -> sp.csr_array:
     pos = 0
     for a, b, _ in runs:
         L = slab_nnz[a]
-        block = indices[pos: pos + L * (b - a)].reshape(b - a, L)
+        block = indices[pos : pos + L * (b - a)].reshape(b - a, L)
         shifts = ((np.arange(a, b) - a) * (s0 * strides_in[0])).astype(index_dtype)
         np.add(patterns[a][0].astype(index_dtype)[None, :], shifts[:, None], out=block)
         pos += L * (b - a)
@@ -136,11 +133,15 @@ def build(kernel: np.ndarray, geometry: ConvGeometry) -> sp.csr_array:
     for co in range(cout):  # a loop over output channels; each writes one contiguous block
         start = co * per_channel
         if co:
-            np.add(indices[:per_channel], index_dtype((co // cout_g) * cin_g * n_sp), out=indices[start: start + per_channel])
+            np.add(
+                indices[:per_channel],
+                index_dtype((co // cout_g) * cin_g * n_sp),
+                out=indices[start : start + per_channel],
+            )
         pos = start
         for a, b, _ in runs:
             L = slab_nnz[a]
-            data[pos: pos + L * (b - a)].reshape(b - a, L)[...] = flat_kernel[co][patterns[a][1]]
+            data[pos : pos + L * (b - a)].reshape(b - a, L)[...] = flat_kernel[co][patterns[a][1]]
             pos += L * (b - a)
 
     A = sp.csr_array((data, indices, indptr), shape=(rows, cols))
@@ -160,23 +161,40 @@ def _apply(matrix: sp.csr_array, v: np.ndarray, out_shape: tuple[int, ...]) -> n
     return np.asarray(res).T.reshape((batch,) + out_shape)
 
 
-def _matrices(kernel, geometry, cache):
-    cache = {} if cache is None else cache
-    if "A" not in cache:
-        cache["A"] = build(kernel, geometry)
-    return cache
+def matrix_of(kernel: np.ndarray, geometry: ConvGeometry, cache: RealisationCache) -> sp.csr_array:
+    """The CSR matrix of ``A``, built once and kept in ``cache.matrix``."""
+    if cache.matrix is None:
+        cache.matrix = build(kernel, geometry)
+    return cache.matrix
 
 
-def forward(x: np.ndarray, kernel: np.ndarray, geometry: ConvGeometry, cache: dict | None = None) -> np.ndarray:
+def adjoint_matrix_of(
+    kernel: np.ndarray, geometry: ConvGeometry, cache: RealisationCache
+) -> sp.csr_array:
+    """The CSR matrix of ``Aᴴ``, built once from ``A`` and kept in ``cache.matrix_adjoint``."""
+    if cache.matrix_adjoint is None:
+        # a CSR copy of the transpose: 10–40% faster than multiplying by the CSC view
+        cache.matrix_adjoint = sp.csr_array(matrix_of(kernel, geometry, cache).conj().T)
+    return cache.matrix_adjoint
+
+
+def forward(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    geometry: ConvGeometry,
+    cache: RealisationCache | None = None,
+) -> np.ndarray:
     """``y = A x`` for ``x`` of shape ``(B, C_in, *n)`` via the CSR matrix (kept in ``cache``)."""
-    A = _matrices(kernel, geometry, cache)["A"]
+    A = matrix_of(kernel, geometry, RealisationCache() if cache is None else cache)
     return _apply(A, x, (geometry.out_channels,) + geometry.spatial_out)
 
 
-def adjoint(y: np.ndarray, kernel: np.ndarray, geometry: ConvGeometry, cache: dict | None = None) -> np.ndarray:
+def adjoint(
+    y: np.ndarray,
+    kernel: np.ndarray,
+    geometry: ConvGeometry,
+    cache: RealisationCache | None = None,
+) -> np.ndarray:
     """``x = A* y`` for ``y`` of shape ``(B, C_out, *m)`` via the CSR matrix of ``A*``."""
-    cache = _matrices(kernel, geometry, cache)
-    if "AH" not in cache:
-        # a CSR copy of the transpose: 10–40% faster than multiplying by the CSC view
-        cache["AH"] = sp.csr_array(cache["A"].conj().T)
-    return _apply(cache["AH"], y, (geometry.in_channels,) + geometry.spatial_in)
+    AH = adjoint_matrix_of(kernel, geometry, RealisationCache() if cache is None else cache)
+    return _apply(AH, y, (geometry.in_channels,) + geometry.spatial_in)

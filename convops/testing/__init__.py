@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-__all__ = ["dot_test", "default_rtol"]
+__all__ = ["default_rtol", "dot_test"]
 
 
 def default_rtol(dtype) -> float:

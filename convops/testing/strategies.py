@@ -15,8 +15,9 @@ dense reference (at most a few thousand matrix entries per side).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ except ImportError:  # pragma: no cover - exercised only without the test extra
 from ..geometry import BOUNDARIES, ConvGeometry, make_geometry
 from ..operators import ConvOperator
 
-__all__ = ["ConvSpec", "conv_specs", "geometries", "kernels", "operators", "DTYPES"]
+__all__ = ["DTYPES", "ConvSpec", "conv_specs", "geometries", "kernels", "operators"]
 
 #: The dtypes the strategies draw from by default.
 DTYPES: tuple[str, ...] = ("float32", "float64", "complex128")
@@ -82,7 +83,7 @@ def conv_specs(
     d = tuple(draw(st.integers(1, max_dilation if ndim < 3 else min(max_dilation, 2))) for _ in range(ndim))
     s = tuple(draw(st.integers(1, max_stride)) for _ in range(ndim))
     boundary = draw(st.sampled_from(list(boundaries)))
-    spans = [di * (ki - 1) for di, ki in zip(d, k)]
+    spans = [di * (ki - 1) for di, ki in zip(d, k, strict=True)]
 
     forms = ["valid", "full", "int", "ints", "pairs", "mixed"]
     if all(si == 1 for si in s):
@@ -107,7 +108,7 @@ def conv_specs(
 
     max_n = 9 if ndim == 1 else 7 if ndim == 2 else 4
     n = []
-    for (lo, hi), span in zip(pads, spans):
+    for (lo, hi), span in zip(pads, spans, strict=True):
         least = max(1, span + 1 - lo - hi)
         if boundary == "circular":
             least = max(least, lo, hi)
