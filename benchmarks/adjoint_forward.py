@@ -24,14 +24,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import run  # noqa: E402
-from convops import ConvOperator  # noqa: E402
+import run
+
+from convops import ConvOperator
 
 #: direct is skipped where it takes seconds per call (auto never picks it there)
 DIRECT_MAX_MACS = 3e8
 
 
-def time_pair(op: ConvOperator, x: np.ndarray, y: np.ndarray, seconds: float) -> tuple[float, float]:
+def time_pair(
+    op: ConvOperator, x: np.ndarray, y: np.ndarray, seconds: float
+) -> tuple[float, float]:
     """Median ms of ``A x`` and of ``A* y``, called alternately (at least 10 times each)."""
     op.apply(x)
     op.H.apply(y)
@@ -50,9 +53,16 @@ def time_pair(op: ConvOperator, x: np.ndarray, y: np.ndarray, seconds: float) ->
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--filter", action="append", default=[], metavar="TEXT",
-                        help="only the cases whose description contains TEXT (repeatable)")
-    parser.add_argument("--seconds", type=float, default=0.6, help="time per operator (default 0.6)")
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="only the cases whose description contains TEXT (repeatable)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=0.6, help="time per operator (default 0.6)"
+    )
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     ratios = []
@@ -70,10 +80,15 @@ def main(argv=None) -> int:
             y = rng.standard_normal(op.output_shape).astype(dt)
             f, a = time_pair(op, x, y, args.seconds)
             ratios.append(a / f)
-            print(f"{n}^{D} k{k} s{s} {p} {dt} {method}: forward {f:.3g} ms, adjoint {a:.3g} ms, ratio {a / f:.2f}", flush=True)
+            print(
+                f"{n}^{D} k{k} s{s} {p} {dt} {method}: forward {f:.3g} ms, adjoint {a:.3g} ms, ratio {a / f:.2f}",
+                flush=True,
+            )
     if ratios:
-        print(f"adjoint / forward over {len(ratios)} operators: worst {max(ratios):.2f}, "
-              f"median {statistics.median(ratios):.2f}, above 1.25: {sum(r > 1.25 for r in ratios)}")
+        print(
+            f"adjoint / forward over {len(ratios)} operators: worst {max(ratios):.2f}, "
+            f"median {statistics.median(ratios):.2f}, above 1.25: {sum(r > 1.25 for r in ratios)}"
+        )
     return 0
 
 

@@ -71,11 +71,16 @@ def main(argv=None) -> int:
                 )
                 best[force] = tuple(min(a, b) for a, b in zip(best.get(force, t), t, strict=True))
             T, k = int(np.prod(k_shape[2:])), k_shape[-1]
-            picks = ["rows" if direct.row_gemm_pays(T, k, cs, cd) else "im2col"
-                     for cs, cd in ((in_shape[0], k_shape[0]), (k_shape[0], in_shape[0]))]
-            print(f"{in_shape} * {k_shape} groups={groups} {dtype}: "
-                  f"forward im2col {best[False][0]:.3g} ms, rows {best[True][0]:.3g} ms, picks {picks[0]}; "
-                  f"adjoint im2col {best[False][1]:.3g} ms, rows {best[True][1]:.3g} ms, picks {picks[1]}", flush=True)
+            picks = [
+                "rows" if direct.row_gemm_pays(T, k, cs, cd) else "im2col"
+                for cs, cd in ((in_shape[0], k_shape[0]), (k_shape[0], in_shape[0]))
+            ]
+            print(
+                f"{in_shape} * {k_shape} groups={groups} {dtype}: "
+                f"forward im2col {best[False][0]:.3g} ms, rows {best[True][0]:.3g} ms, picks {picks[0]}; "
+                f"adjoint im2col {best[False][1]:.3g} ms, rows {best[True][1]:.3g} ms, picks {picks[1]}",
+                flush=True,
+            )
     return 0
 
 

@@ -51,9 +51,9 @@ import scipy.ndimage as ndi
 import scipy.signal as ss
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import convops  # noqa: E402
-from convops import ConvOperator  # noqa: E402
-from convops.realisations import matrix as cmatrix  # noqa: E402
+import convops
+from convops import ConvOperator
+from convops.realisations import matrix as cmatrix
 
 try:  # optional references
     import torch
@@ -169,7 +169,7 @@ def paired(a: list, b: list) -> float | None:
     """
     if not a or not b or len(a) != len(b):
         return None
-    return statistics.median(x / y for x, y in zip(a, b))
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def rel_err(a, b) -> float:
@@ -223,7 +223,9 @@ def single_channel_case(n, k, D, stride, padding, direction, dtype, rng):
             ),
         }
         if macs <= SLOW_DIRECT_MACS:
-            refs["scipy_correlate_direct"] = lambda: ss.correlate(inp, w, mode=padding, method="direct")[sub]
+            refs["scipy_correlate_direct"] = lambda: ss.correlate(
+                inp, w, mode=padding, method="direct"
+            )[sub]
     else:
         y64 = rng.standard_normal(m)
         inp = y64.astype(dt)
@@ -243,17 +245,21 @@ def single_channel_case(n, k, D, stride, padding, direction, dtype, rng):
             ),
         }
         if macs <= SLOW_DIRECT_MACS:
-            refs["scipy_correlate_direct"] = lambda: ss.convolve(zi(), w, mode=full_mode, method="direct")
+            refs["scipy_correlate_direct"] = lambda: ss.convolve(
+                zi(), w, mode=full_mode, method="direct"
+            )
 
     if pylops is not None and padding == "same" and stride == 1:
         for pm in ("fft", "direct"):
             if pm == "direct" and macs > SLOW_DIRECT_MACS:
                 continue
-            P = ConvolveND((n,) * D, h=wf.copy(), offset=(h,) * D, axes=tuple(range(D)), method=pm, dtype=dt)
+            P = ConvolveND(
+                (n,) * D, h=wf.copy(), offset=(h,) * D, axes=tuple(range(D)), method=pm, dtype=dt
+            )
             if direction == "forward":
-                refs[f"pylops_{pm}"] = (lambda P=P: (P @ inp.ravel()).reshape(inp.shape))
+                refs[f"pylops_{pm}"] = lambda P=P: (P @ inp.ravel()).reshape(inp.shape)
             else:
-                refs[f"pylops_{pm}"] = (lambda P=P: (P.H @ inp.ravel()).reshape((n,) * D))
+                refs[f"pylops_{pm}"] = lambda P=P: (P.H @ inp.ravel()).reshape((n,) * D)
 
     if torch is not None and macs <= TORCH_MACS:
         convf = {2: tF.conv2d, 3: tF.conv3d}[D]
@@ -266,17 +272,27 @@ def single_channel_case(n, k, D, stride, padding, direction, dtype, rng):
         else:
             natural = (m[0] - 1) * stride - 2 * tpad + k
             outpad = n - natural
-            refs["torch"] = lambda: convt(tin, tw, stride=stride, padding=tpad, output_padding=outpad)[0, 0].numpy()
+            refs["torch"] = lambda: convt(
+                tin, tw, stride=stride, padding=tpad, output_padding=outpad
+            )[0, 0].numpy()
 
     fns = {}
     for meth, op in ops.items():
-        run = op.apply if direction == "forward" else op.H.apply  # .H built once, as solvers hold it
+        run = (
+            op.apply if direction == "forward" else op.H.apply
+        )  # .H built once, as solvers hold it
         fns[f"convops_{meth}"] = lambda run=run: run(inp)
     fns.update(refs)
     meta = {
         "group": f"{D}d",
-        "n": n, "k": k, "ndim": D, "stride": stride, "padding": padding,
-        "direction": direction, "dtype": dtype, "auto": chosen,
+        "n": n,
+        "k": k,
+        "ndim": D,
+        "stride": stride,
+        "padding": padding,
+        "direction": direction,
+        "dtype": dtype,
+        "auto": chosen,
     }
     return meta, fns, truth
 
@@ -288,7 +304,10 @@ def channels_case(stride, direction, dtype, rng, c=16, n=64, k=3):
     dt = np.dtype(dtype)
     w64 = rng.standard_normal((c, c, k, k)) / (3 * c) ** 0.5
     w = w64.astype(dt)
-    ops = {meth: ConvOperator(w, (c, n, n), stride=stride, padding=1, method=meth) for meth in ("direct", "fft")}
+    ops = {
+        meth: ConvOperator(w, (c, n, n), stride=stride, padding=1, method=meth)
+        for meth in ("direct", "fft")
+    }
     chosen = ConvOperator(w, (c, n, n), stride=stride, padding=1).method
     m = ops["direct"].geometry.spatial_out
     sub = (slice(None, None, stride),) * 2
@@ -324,15 +343,27 @@ def channels_case(stride, direction, dtype, rng, c=16, n=64, k=3):
             refs["torch"] = lambda: tF.conv2d(tin, tw, stride=stride, padding=1)[0].numpy()
         else:
             outpad = n - ((m[0] - 1) * stride - 2 + k)
-            refs["torch"] = lambda: tF.conv_transpose2d(tin, tw, stride=stride, padding=1, output_padding=outpad)[0].numpy()
+            refs["torch"] = lambda: tF.conv_transpose2d(
+                tin, tw, stride=stride, padding=1, output_padding=outpad
+            )[0].numpy()
     fns = {}
     for meth, op in ops.items():
-        run = op.apply if direction == "forward" else op.H.apply  # .H built once, as solvers hold it
+        run = (
+            op.apply if direction == "forward" else op.H.apply
+        )  # .H built once, as solvers hold it
         fns[f"convops_{meth}"] = lambda run=run: run(inp)
     fns.update(refs)
     meta = {
-        "group": "channels", "n": n, "k": k, "ndim": 2, "channels": c, "stride": stride,
-        "padding": 1, "direction": direction, "dtype": dtype, "auto": chosen,
+        "group": "channels",
+        "n": n,
+        "k": k,
+        "ndim": 2,
+        "channels": c,
+        "stride": stride,
+        "padding": 1,
+        "direction": direction,
+        "dtype": dtype,
+        "auto": chosen,
     }
     return meta, fns, truth
 
@@ -372,7 +403,11 @@ def run_pair(builder, kw, repeat, budget, rng):
         rec = dict(meta)
         rec["times_ms"] = {name: times[f"{meta['direction']}:{name}"] for name in f}
         rec["times_ms"]["convops_auto"] = rec["times_ms"][f"convops_{meta['auto']}"]
-        rec["rounds_ms"] = {name: rounds[f"{meta['direction']}:{name}"] for name in f if f"{meta['direction']}:{name}" in rounds}
+        rec["rounds_ms"] = {
+            name: rounds[f"{meta['direction']}:{name}"]
+            for name in f
+            if f"{meta['direction']}:{name}" in rounds
+        }
         if f"convops_{meta['auto']}" in rec["rounds_ms"]:
             rec["rounds_ms"]["convops_auto"] = rec["rounds_ms"][f"convops_{meta['auto']}"]
         rec["err"] = {name: rel_err(outputs[f"{meta['direction']}:{name}"], truth) for name in f}
@@ -399,11 +434,19 @@ def matrix_case(n, k, D, boundary, repeat, rng):
     direct_adj_ms, dy = bench(lambda: opH @ y, repeat)
     errs = {"csr_matvec": rel_err(ax, dx), "csr_rmatvec": rel_err(ahy, dy)}
     return {
-        "group": "matrix", "n": n, "k": k, "ndim": D, "boundary": boundary,
-        "nnz": int(A.nnz), "index_dtype": str(A.indices.dtype),
+        "group": "matrix",
+        "n": n,
+        "k": k,
+        "ndim": D,
+        "boundary": boundary,
+        "nnz": int(A.nnz),
+        "index_dtype": str(A.indices.dtype),
         "times_ms": {
-            "build": build_ms, "csr_matvec": matvec_ms, "csr_rmatvec": rmatvec_ms,
-            "direct_forward": direct_ms, "direct_adjoint": direct_adj_ms,
+            "build": build_ms,
+            "csr_matvec": matvec_ms,
+            "csr_rmatvec": rmatvec_ms,
+            "direct_forward": direct_ms,
+            "direct_adjoint": direct_adj_ms,
         },
         "nnz_per_s": A.nnz / (build_ms * 1e-3),
         "err": errs,
@@ -422,7 +465,11 @@ def batch_case(n, k, batch, method, repeat, rng):
     mv_ms, _ = bench(lambda: op.matvec(X[:, 0]), repeat)
     loop = np.stack([op.matvec(X[:, j]) for j in range(batch)], axis=1)
     return {
-        "group": "batch", "n": n, "k": k, "batch": batch, "method": method,
+        "group": "batch",
+        "n": n,
+        "k": k,
+        "batch": batch,
+        "method": method,
         "times_ms": {"matmat": mm_ms, "matvec": mv_ms},
         "per_column_ratio": mm_ms / batch / mv_ms,
         "err": {"matmat": rel_err(out, loop)},
@@ -445,26 +492,44 @@ def grid(quick: bool):
             for k in kernels2:
                 for s in (1, 2):
                     for p in pads:
-                        cases.append(("single", dict(n=n, k=k, D=2, stride=s, padding=p, dtype=dtype)))
+                        cases.append(
+                            ("single", dict(n=n, k=k, D=2, stride=s, padding=p, dtype=dtype))
+                        )
     if quick:
         cases.append(("single", dict(n=256, k=3, D=2, stride=1, padding="valid", dtype="float32")))
     sizes3 = ((32, 3),) if quick else ((64, 3), (64, 9), (128, 3), (128, 9))
     for dtype in dtypes:
         for n, k in sizes3:
-            for s in ((1,) if quick else (1, 2)):
+            for s in (1,) if quick else (1, 2):
                 for p in pads:
                     cases.append(("single", dict(n=n, k=k, D=3, stride=s, padding=p, dtype=dtype)))
     for dtype in ("float32",) if quick else ("float32", "float64"):
         for s in (1, 2):
             cases.append(("channels", dict(stride=s, dtype=dtype)))
-    mats = ((64, 3, 2, "zeros"), (64, 3, 2, "circular")) if quick else (
-        (256, 3, 2, "zeros"), (256, 11, 2, "zeros"), (1024, 3, 2, "zeros"), (64, 3, 3, "zeros"),
-        (256, 3, 2, "circular"), (256, 11, 2, "reflect"), (64, 3, 3, "replicate"),
+    mats = (
+        ((64, 3, 2, "zeros"), (64, 3, 2, "circular"))
+        if quick
+        else (
+            (256, 3, 2, "zeros"),
+            (256, 11, 2, "zeros"),
+            (1024, 3, 2, "zeros"),
+            (64, 3, 3, "zeros"),
+            (256, 3, 2, "circular"),
+            (256, 11, 2, "reflect"),
+            (64, 3, 3, "replicate"),
+        )
     )
     for n, k, D, b in mats:
         cases.append(("matrix", dict(n=n, k=k, D=D, boundary=b)))
     for method in ("fft", "direct"):
-        cases.append(("batch", dict(n=128 if quick else 256, k=11 if method == "fft" else 3, batch=8, method=method)))
+        cases.append(
+            (
+                "batch",
+                dict(
+                    n=128 if quick else 256, k=11 if method == "fft" else 3, batch=8, method=method
+                ),
+            )
+        )
     return cases
 
 
@@ -498,22 +563,61 @@ def targets(results):
             return
         worst = min(ratios) if higher_is_better else max(ratios)
         met = worst >= limit if higher_is_better else worst <= limit
-        out.append({"target": name, "limit": limit, "worst": worst, "median": statistics.median(ratios),
-                    "cases": len(ratios), "met": bool(met), "detail": detail})
+        out.append(
+            {
+                "target": name,
+                "limit": limit,
+                "worst": worst,
+                "median": statistics.median(ratios),
+                "cases": len(ratios),
+                "met": bool(met),
+                "detail": detail,
+            }
+        )
 
-    fftc = [c for c in single if (c["ndim"] == 2 and c["n"] == 1024 and c["k"] in (11, 31)) or (c["ndim"] == 3 and c["n"] == 128 and c["k"] == 9)]
-    add("fft vs scipy.signal.fftconvolve (1024² 11×11/31×31, 128³ 9³)", 0.5,
-        [_ratio(c, "convops_fft", "scipy_fftconvolve") for c in fftc], "convops_fft / scipy_fftconvolve")
-    dirc = [c for c in single if c["ndim"] == 2 and c["n"] == 1024 and c["k"] == 3 and c["padding"] == "same" and c["stride"] == 1]
-    add("direct vs scipy.ndimage.correlate (1024² 3×3 same)", 1.5,
-        [_ratio(c, "convops_direct", "scipy_ndimage") for c in dirc], "convops_direct / scipy_ndimage")
-    add("channels float32 16→16 64² 3×3 vs torch", 2.0,
-        [_ratio(c, "convops_auto", "torch") for c in chan if c["dtype"] == "float32"], "convops_auto / torch")
+    fftc = [
+        c
+        for c in single
+        if (c["ndim"] == 2 and c["n"] == 1024 and c["k"] in (11, 31))
+        or (c["ndim"] == 3 and c["n"] == 128 and c["k"] == 9)
+    ]
+    add(
+        "fft vs scipy.signal.fftconvolve (1024² 11×11/31×31, 128³ 9³)",
+        0.5,
+        [_ratio(c, "convops_fft", "scipy_fftconvolve") for c in fftc],
+        "convops_fft / scipy_fftconvolve",
+    )
+    dirc = [
+        c
+        for c in single
+        if c["ndim"] == 2
+        and c["n"] == 1024
+        and c["k"] == 3
+        and c["padding"] == "same"
+        and c["stride"] == 1
+    ]
+    add(
+        "direct vs scipy.ndimage.correlate (1024² 3×3 same)",
+        1.5,
+        [_ratio(c, "convops_direct", "scipy_ndimage") for c in dirc],
+        "convops_direct / scipy_ndimage",
+    )
+    add(
+        "channels float32 16→16 64² 3×3 vs torch",
+        2.0,
+        [_ratio(c, "convops_auto", "torch") for c in chan if c["dtype"] == "float32"],
+        "convops_auto / torch",
+    )
     best = []
     for c in single + chan:
         t = c["times_ms"]
         best.append(t["convops_auto"] / min(t["convops_direct"], t["convops_fft"]))
-    add("auto vs best of direct and fft (every grid case)", 1.2, best, "convops_auto / min(direct, fft)")
+    add(
+        "auto vs best of direct and fft (every grid case)",
+        1.2,
+        best,
+        "convops_auto / min(direct, fft)",
+    )
     # adjoint / forward for every realisation: pair cases that differ only in direction
     fwd = {}
     for c in single + chan:
@@ -524,21 +628,38 @@ def targets(results):
         if len(pair) == 2:
             for meth in ("direct", "fft"):
                 name = f"convops_{meth}"
-                p = paired(pair["adjoint"].get("rounds_ms", {}).get(name), pair["forward"].get("rounds_ms", {}).get(name))
-                adj.append(p if p is not None else pair["adjoint"]["times_ms"][name] / pair["forward"]["times_ms"][name])
+                p = paired(
+                    pair["adjoint"].get("rounds_ms", {}).get(name),
+                    pair["forward"].get("rounds_ms", {}).get(name),
+                )
+                adj.append(
+                    p
+                    if p is not None
+                    else pair["adjoint"]["times_ms"][name] / pair["forward"]["times_ms"][name]
+                )
     for c in results:
         if c["group"] == "matrix":
             adj.append(c["times_ms"]["csr_rmatvec"] / c["times_ms"]["csr_matvec"])
     add("adjoint vs forward (every realisation and case)", 1.25, adj, "adjoint / forward time")
     mats = [c for c in results if c["group"] == "matrix" and c["boundary"] == "zeros"]
-    add("matrix build, zero boundary (M stored entries / s)", 200.0,
-        [c["nnz_per_s"] / 1e6 for c in mats], "nnz / build time", higher_is_better=True)
+    add(
+        "matrix build, zero boundary (M stored entries / s)",
+        200.0,
+        [c["nnz_per_s"] / 1e6 for c in mats],
+        "nnz / build time",
+        higher_is_better=True,
+    )
     pyl = []
     for c in single:
         best_pl = _pylops_best(c)
         if best_pl and c["ndim"] == 2:
             pyl.append(_ratio(c, "convops_auto", best_pl))
-    add("vs PyLops Convolve2D, its best method (2D same, stride 1)", 0.5, pyl, "convops_auto / min(pylops)")
+    add(
+        "vs PyLops Convolve2D, its best method (2D same, stride 1)",
+        0.5,
+        pyl,
+        "convops_auto / min(pylops)",
+    )
     return out
 
 
@@ -558,7 +679,8 @@ def tables(results, tgts) -> str:
     single = [c for c in results if c["group"] in ("2d", "3d")]
     if single:
         lines += [
-            "### Single channel (ms; ratios are convops / reference)", "",
+            "### Single channel (ms; ratios are convops / reference)",
+            "",
             "| case | dir | auto | direct | fft | fftconvolve | ndimage | pylops best | torch | fft/fftconv | direct/ndimage | auto/best | auto/pylops |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
@@ -566,7 +688,9 @@ def tables(results, tgts) -> str:
             t = c["times_ms"]
             best_pl = _pylops_best(c)
             plb = t[best_pl] if best_pl else None
-            name = f"{c['n']}^{c['ndim']} k{c['k']} s{c['stride']} {c['padding']} f{c['dtype'][-2:]}"
+            name = (
+                f"{c['n']}^{c['ndim']} k{c['k']} s{c['stride']} {c['padding']} f{c['dtype'][-2:]}"
+            )
             lines.append(
                 f"| {name} | {c['direction'][:3]} | {c['auto']} | {_fmt(t['convops_direct'])} | {_fmt(t['convops_fft'])} | "
                 f"{_fmt(t['scipy_fftconvolve'])} | {_fmt(t['scipy_ndimage'])} | {_fmt(plb)} | {_fmt(t.get('torch'))} | "
@@ -578,7 +702,8 @@ def tables(results, tgts) -> str:
     chan = [c for c in results if c["group"] == "channels"]
     if chan:
         lines += [
-            "### Channels 16→16, 64×64, 3×3, padding 1, batch 1 (ms)", "",
+            "### Channels 16→16, 64×64, 3×3, padding 1, batch 1 (ms)",
+            "",
             "| case | dir | auto | direct | fft | torch | scipy loop | auto/torch |",
             "|---|---|---|---|---|---|---|---|",
         ]
@@ -593,7 +718,8 @@ def tables(results, tgts) -> str:
     mats = [c for c in results if c["group"] == "matrix"]
     if mats:
         lines += [
-            "### Explicit CSR matrices (`\"same\"`, float64)", "",
+            '### Explicit CSR matrices (`"same"`, float64)',
+            "",
             "| case | boundary | nnz (M) | index | build (ms) | M nnz/s | CSR A·x | CSR Aᴴ·y | direct A·x | direct Aᴴ·y |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
@@ -607,23 +733,40 @@ def tables(results, tgts) -> str:
         lines.append("")
     bat = [c for c in results if c["group"] == "batch"]
     if bat:
-        lines += ["### Batching: `matmat` with 8 columns vs 8 `matvec`s", "",
-                  "| case | method | matvec (ms) | matmat (ms) | matmat per column / matvec |", "|---|---|---|---|---|"]
+        lines += [
+            "### Batching: `matmat` with 8 columns vs 8 `matvec`s",
+            "",
+            "| case | method | matvec (ms) | matmat (ms) | matmat per column / matvec |",
+            "|---|---|---|---|---|",
+        ]
         for c in bat:
             t = c["times_ms"]
-            lines.append(f"| {c['n']}² k{c['k']} | {c['method']} | {_fmt(t['matvec'])} | {_fmt(t['matmat'])} | {_fmt(c['per_column_ratio'])} |")
+            lines.append(
+                f"| {c['n']}² k{c['k']} | {c['method']} | {_fmt(t['matvec'])} | {_fmt(t['matmat'])} | {_fmt(c['per_column_ratio'])} |"
+            )
         lines.append("")
     if tgts:
-        lines += ["### Targets", "", "| target | limit | worst | median | cases | met |", "|---|---|---|---|---|---|"]
+        lines += [
+            "### Targets",
+            "",
+            "| target | limit | worst | median | cases | met |",
+            "|---|---|---|---|---|---|",
+        ]
         for g in tgts:
             cmp_ = "≥" if "build" in g["target"] else "≤"
-            lines.append(f"| {g['target']} | {cmp_} {g['limit']:g} | {_fmt(g['worst'])} | {_fmt(g['median'])} | {g['cases']} | {'met' if g['met'] else 'MISSED'} |")
+            lines.append(
+                f"| {g['target']} | {cmp_} {g['limit']:g} | {_fmt(g['worst'])} | {_fmt(g['median'])} | {g['cases']} | {'met' if g['met'] else 'MISSED'} |"
+            )
         lines.append("")
     bad = [c for c in results if c["mismatch"]]
-    lines.append(f"Output checks: {len(results) - len(bad)} of {len(results)} cases agree with the float64 reference.")
+    lines.append(
+        f"Output checks: {len(results) - len(bad)} of {len(results)} cases agree with the float64 reference."
+    )
     for c in bad:
-        lines.append(f"- MISMATCH {c['group']} {c.get('n')} k{c.get('k')} {c.get('direction', '')}: "
-                     + ", ".join(f"{nm} err={c['err'][nm]:.2e}" for nm in c["mismatch"]))
+        lines.append(
+            f"- MISMATCH {c['group']} {c.get('n')} k{c.get('k')} {c.get('direction', '')}: "
+            + ", ".join(f"{nm} err={c['err'][nm]:.2e}" for nm in c["mismatch"])
+        )
     return "\n".join(lines)
 
 
@@ -631,10 +774,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small subset, well under a minute")
     parser.add_argument("--json", type=Path, help="write all measurements to this JSON file")
-    parser.add_argument("--filter", action="append", default=[], metavar="TEXT",
-                        help="run only the cases whose description contains TEXT (repeatable: all must match), "
-                             "e.g. --filter \"'n': 1024\"")
-    parser.add_argument("--repeat", type=int, default=None, help="timed calls per measurement (default 7, quick 3)")
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="run only the cases whose description contains TEXT (repeatable: all must match), "
+        "e.g. --filter \"'n': 1024\"",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="timed calls per measurement (default 7, quick 3)"
+    )
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 7)
     budget = 0.4 if args.quick else 2.0  # seconds of interleaved timing per case pair
@@ -654,22 +804,36 @@ def main(argv=None) -> int:
             res = [batch_case(**kw, repeat=repeat, rng=rng)]
         results.extend(res)
         bad = [m for r in res for m in r["mismatch"]]
-        print(f"[{time.perf_counter() - start:6.1f}s] {kind} {kw} ({time.perf_counter() - t0:.1f}s)"
-              + (f" MISMATCH {bad}" if bad else ""), file=sys.stderr, flush=True)
+        print(
+            f"[{time.perf_counter() - start:6.1f}s] {kind} {kw} ({time.perf_counter() - t0:.1f}s)"
+            + (f" MISMATCH {bad}" if bad else ""),
+            file=sys.stderr,
+            flush=True,
+        )
     tgts = targets(results)
     meta = {
-        "quick": args.quick, "repeat": repeat, "seconds": time.perf_counter() - start,
-        "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-        "convops": convops.__version__, "pylops": getattr(pylops, "__version__", None),
+        "quick": args.quick,
+        "repeat": repeat,
+        "seconds": time.perf_counter() - start,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "convops": convops.__version__,
+        "pylops": getattr(pylops, "__version__", None),
         "torch": getattr(torch, "__version__", None),
         "torch_threads": torch.get_num_threads() if torch is not None else None,
-        "cpu_count": os.cpu_count(), "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
     }
     print(tables(results, tgts))
-    print(f"\n{len(results)} cases in {meta['seconds']:.0f} s; numpy {meta['numpy']}, scipy {meta['scipy']}, "
-          f"pylops {meta['pylops']}, torch {meta['torch']}, {meta['cpu_count']} cores")
+    print(
+        f"\n{len(results)} cases in {meta['seconds']:.0f} s; numpy {meta['numpy']}, scipy {meta['scipy']}, "
+        f"pylops {meta['pylops']}, torch {meta['torch']}, {meta['cpu_count']} cores"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"meta": meta, "cases": results, "targets": tgts}, indent=1))
+        args.json.write_text(
+            json.dumps({"meta": meta, "cases": results, "targets": tgts}, indent=1)
+        )
     return 0
 
 

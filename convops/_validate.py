@@ -23,9 +23,9 @@ __all__ = [
     "MAX_AXIS_SIZE",
     "MAX_ELEMENTS",
     "MAX_SPATIAL_AXES",
+    "as_numeric_array",
     "check_axis_size",
     "check_elements",
-    "as_numeric_array",
     "is_int",
     "normalize_dtype",
     "per_axis_ints",
@@ -160,9 +160,7 @@ def validate_choice(value: object, name: str, choices: Sequence[T]) -> T:
 def validate_method(method: object) -> str:
     """``method`` names a realisation (``"direct"``, ``"fft"``, ``"matrix"``) or ``"auto"``."""
     if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(
-            f"method={method!r} is not a realisation; use one of {METHODS}"
-        ) from None
+        raise ValueError(f"method={method!r} is not a realisation; use one of {METHODS}") from None
     return method
 
 
@@ -220,7 +218,8 @@ def shape_tuple(value: object, name: str) -> tuple[int, ...]:
         value = (value,)
     try:
         if isinstance(value, (str, bytes)) or any(
-            isinstance(v, (bool, np.bool_)) for v in value  # type: ignore[attr-defined]
+            isinstance(v, (bool, np.bool_))
+            for v in value  # type: ignore[attr-defined]
         ):
             raise TypeError
         shape = tuple(operator.index(v) for v in value)  # type: ignore[attr-defined]

@@ -76,11 +76,7 @@ def dilated_span(dilation: Sequence[int], kernel_size: Sequence[int]) -> tuple[i
 def _pad_entry(entry, value, ndim: int) -> tuple[int, int]:
     if is_int(entry):
         lo = hi = int(entry)
-    elif (
-        isinstance(entry, (tuple, list))
-        and len(entry) == 2
-        and all(is_int(v) for v in entry)
-    ):
+    elif isinstance(entry, (tuple, list)) and len(entry) == 2 and all(is_int(v) for v in entry):
         lo, hi = int(entry[0]), int(entry[1])
     else:
         raise TypeError(
@@ -221,7 +217,10 @@ class ConvGeometry:
         It is at most ``n + lo + hi``; trailing padded entries that no output reads are left
         out (they exist when the stride does not divide the padded length).
         """
-        return tuple((m - 1) * s + e for m, s, e in zip(self.spatial_out, self.stride, self.span, strict=True))
+        return tuple(
+            (m - 1) * s + e
+            for m, s, e in zip(self.spatial_out, self.stride, self.span, strict=True)
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -233,7 +232,9 @@ class ConvGeometry:
         """Output sizes before any ``output_padding`` crop: the PyTorch formula."""
         return tuple(
             (n + lo + hi - e) // s + 1
-            for n, (lo, hi), e, s in zip(self.spatial_in, self.padding, self.span, self.stride, strict=True)
+            for n, (lo, hi), e, s in zip(
+                self.spatial_in, self.padding, self.span, self.stride, strict=True
+            )
         )
 
     # --- index maps -------------------------------------------------------------------
@@ -456,7 +457,9 @@ def make_geometry(
         spatial_out = tuple(natural)
     else:
         spatial_out = shape_tuple(output_size, "output_size")
-        if len(spatial_out) != ndim or any(m > q for m, q in zip(spatial_out, natural, strict=True)):
+        if len(spatial_out) != ndim or any(
+            m > q for m, q in zip(spatial_out, natural, strict=True)
+        ):
             raise ValueError(
                 f"output_size={tuple(output_size)!r} is not allowed: it needs {ndim} entries, "
                 f"each between 1 and the natural output length {tuple(natural)}"
@@ -515,7 +518,9 @@ def transpose_input_length(
                 f"than max(stride, dilation) = {max(s, d)} on its axis"
             )
     sizes = []
-    for m, k, s, d, (lo, hi), op_ in zip(spatial_out, kernel_size, stride, dilation, pads, out_pad, strict=True):
+    for m, k, s, d, (lo, hi), op_ in zip(
+        spatial_out, kernel_size, stride, dilation, pads, out_pad, strict=True
+    ):
         n = (m - 1) * s - lo - hi + d * (k - 1) + op_ + 1
         if n < 1:
             raise ValueError(

@@ -85,7 +85,9 @@ def describe_structure(geometry: ConvGeometry) -> str:
     elif g.boundary in ("reflect", "replicate"):
         parts.append(f"plus {g.boundary} corrections: padded taps fold onto the border columns")
     if not unit:
-        parts.append(f"keeping every s-th row of the stride-1 matrix (stride {_axes_text(g.stride)})")
+        parts.append(
+            f"keeping every s-th row of the stride-1 matrix (stride {_axes_text(g.stride)})"
+        )
     if any(d > 1 for d in g.dilation):
         parts.append(
             f"with d-1 zeros between taps in each band (dilation {_axes_text(g.dilation)})"

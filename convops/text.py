@@ -59,7 +59,9 @@ def format_entries(values: ArrayLike, precision: int) -> np.ndarray:
             fmt = [_integral_complex(a, b) for a, b in zip(real, imag, strict=True)]
         else:
             fmt = [
-                "0" if v == 0 else (f"{v.real:.{precision}g}" if v.imag == 0 else f"{v:.{precision}g}")
+                "0"
+                if v == 0
+                else (f"{v.real:.{precision}g}" if v.imag == 0 else f"{v:.{precision}g}")
                 for v in flat
             ]
     elif is_integral(flat):
@@ -98,5 +100,7 @@ def format_matrix(
     lines = [" ".join(c.rjust(width) for c in row) for row in cells]
     if row_labels is not None:
         lw = max(len(label) for label in row_labels)
-        lines = [f"{label.ljust(lw)} | {line}" for label, line in zip(row_labels, lines, strict=True)]
+        lines = [
+            f"{label.ljust(lw)} | {line}" for label, line in zip(row_labels, lines, strict=True)
+        ]
     return "\n".join(lines)

@@ -24,7 +24,9 @@ def source_index(p: int, n: int, boundary: str):
     raise AssertionError(boundary)
 
 
-def dense_matrix(kernel, input_shape, *, stride, padding, dilation, groups, boundary, flip, out_shape):
+def dense_matrix(
+    kernel, input_shape, *, stride, padding, dilation, groups, boundary, flip, out_shape
+):
     """Dense matrix of the convolution with per-axis parameters already normalised.
 
     ``padding`` is a list of (lo, hi); ``stride``/``dilation`` per-axis tuples; ``out_shape``
@@ -41,7 +43,10 @@ def dense_matrix(kernel, input_shape, *, stride, padding, dilation, groups, boun
     spatial_in = tuple(input_shape[1:] if multich else input_shape)
     cin = cin_g * groups
     cout_g = cout // groups
-    A = np.zeros((cout * int(np.prod(out_shape)), cin * int(np.prod(spatial_in))), dtype=np.result_type(w, float))
+    A = np.zeros(
+        (cout * int(np.prod(out_shape)), cin * int(np.prod(spatial_in))),
+        dtype=np.result_type(w, float),
+    )
     for co in range(cout):
         grp = co // cout_g
         for o in itertools.product(*map(range, out_shape)):
@@ -54,7 +59,9 @@ def dense_matrix(kernel, input_shape, *, stride, padding, dilation, groups, boun
                         src.append(source_index(p, spatial_in[a], boundary))
                     if any(q is None for q in src):
                         continue
-                    col = np.ravel_multi_index((grp * cin_g + ci,) + tuple(src), (cin,) + spatial_in)
+                    col = np.ravel_multi_index(
+                        (grp * cin_g + ci,) + tuple(src), (cin,) + spatial_in
+                    )
                     A[row, col] += w[(co, ci) + t]
     return A
 
@@ -63,8 +70,15 @@ def dense_of_geometry(kernel, geometry):
     """The reference matrix for a ConvGeometry (reads only its normalised parameters)."""
     g = geometry
     return dense_matrix(
-        kernel, g.conv_input_shape, stride=g.stride, padding=g.padding, dilation=g.dilation,
-        groups=g.groups, boundary=g.boundary, flip=g.flip, out_shape=g.spatial_out,
+        kernel,
+        g.conv_input_shape,
+        stride=g.stride,
+        padding=g.padding,
+        dilation=g.dilation,
+        groups=g.groups,
+        boundary=g.boundary,
+        flip=g.flip,
+        out_shape=g.spatial_out,
     )
 
 

@@ -52,7 +52,9 @@ def test_conv_transpose_is_the_adjoint_of_conv_with_the_same_parameters():
     params = dict(stride=(2, 3), padding=((1, 0), 2), dilation=(1, 2), boundary="reflect")
     x = rng.standard_normal((7, 9))
     y = rng.standard_normal(conv(x, w, **params).shape)
-    out_pad = tuple(xs - ts for xs, ts in zip(x.shape, conv_transpose(y, w, **params).shape))
+    out_pad = tuple(
+        xs - ts for xs, ts in zip(x.shape, conv_transpose(y, w, **params).shape, strict=True)
+    )
     xt = conv_transpose(y, w, output_padding=out_pad, **params)
     assert xt.shape == x.shape
     assert np.isclose(np.vdot(y, conv(x, w, **params)), np.vdot(xt, x), rtol=1e-12)
@@ -73,14 +75,18 @@ def test_output_padding_beyond_stride_crops_the_convolution():
 
 def test_dot_test_flags_a_zero_operator_with_noisy_adjoint_unless_atol_allows():
     noise = 1e-17
-    op = LinearOperator((3, 3), matvec=lambda v: np.zeros(3), rmatvec=lambda v: noise * v[::-1], dtype=float)
+    op = LinearOperator(
+        (3, 3), matvec=lambda v: np.zeros(3), rmatvec=lambda v: noise * v[::-1], dtype=float
+    )
     with pytest.raises(AssertionError):
         dot_test(op, rng=0)
     dot_test(op, rng=0, atol=1e-15)
 
 
 def test_dot_test_reports_the_figures():
-    bad = LinearOperator((3, 4), matvec=lambda v: np.ones(3) * v.sum(), rmatvec=lambda v: np.zeros(4), dtype=float)
+    bad = LinearOperator(
+        (3, 4), matvec=lambda v: np.ones(3) * v.sum(), rmatvec=lambda v: np.zeros(4), dtype=float
+    )
     with pytest.raises(AssertionError) as info:
         dot_test(bad, rng=0)
     assert "<Ax, y>" in str(info.value) and "relative error" in str(info.value)

@@ -10,16 +10,20 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from reference import dense_of_geometry, tolerance
 
 from convops import ConvOperator
 from convops.testing import strategies as cst
-from reference import dense_of_geometry, tolerance
 
 METHODS = ["matrix", "direct", "fft"]
 
 
 @pytest.mark.parametrize("method", METHODS)
-@given(spec=cst.conv_specs(), dtype=st.sampled_from(["float32", "float64", "complex128"]), seed=st.integers(0, 2**31))
+@given(
+    spec=cst.conv_specs(),
+    dtype=st.sampled_from(["float32", "float64", "complex128"]),
+    seed=st.integers(0, 2**31),
+)
 def test_forward_and_adjoint_match_dense_reference(method, spec, dtype, seed):
     rng = np.random.default_rng(seed)
     kernel = rng.standard_normal(spec.kernel_shape)
@@ -27,7 +31,9 @@ def test_forward_and_adjoint_match_dense_reference(method, spec, dtype, seed):
         kernel = kernel + 1j * rng.standard_normal(spec.kernel_shape)
     kernel = kernel.astype(dtype)
     op = ConvOperator(kernel, spec.input_shape, method=method, **spec.kwargs)
-    R = dense_of_geometry(kernel.astype(np.complex128 if dtype == "complex128" else np.float64), op.geometry)
+    R = dense_of_geometry(
+        kernel.astype(np.complex128 if dtype == "complex128" else np.float64), op.geometry
+    )
     assert op.shape == R.shape
     assert op.output_shape == op.geometry.conv_output_shape
 
@@ -99,9 +105,13 @@ def test_realisations_agree_with_each_other_in_float32(spec, seed):
     rng = np.random.default_rng(seed)
     kernel = rng.standard_normal(spec.kernel_shape).astype(np.float32)
     x = rng.standard_normal(spec.input_shape).astype(np.float32)
-    outs = [ConvOperator(kernel, spec.input_shape, method=m, **spec.kwargs).apply(x) for m in METHODS]
+    outs = [
+        ConvOperator(kernel, spec.input_shape, method=m, **spec.kwargs).apply(x) for m in METHODS
+    ]
     y = rng.standard_normal(outs[0].shape).astype(np.float32)
-    backs = [ConvOperator(kernel, spec.input_shape, method=m, **spec.kwargs).H.apply(y) for m in METHODS]
+    backs = [
+        ConvOperator(kernel, spec.input_shape, method=m, **spec.kwargs).H.apply(y) for m in METHODS
+    ]
     scale = np.abs(kernel).sum() * 4
     for o in outs[1:]:
         assert o.dtype == np.float32
@@ -111,7 +121,9 @@ def test_realisations_agree_with_each_other_in_float32(spec, seed):
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("kernel_shape, input_shape", [((3, 3), (40, 40)), ((4, 2, 3, 3), (2, 20, 20))])
+@pytest.mark.parametrize(
+    "kernel_shape, input_shape", [((3, 3), (40, 40)), ((4, 2, 3, 3), (2, 20, 20))]
+)
 def test_results_do_not_alias_reused_work_arrays(method, kernel_shape, input_shape, monkeypatch):
     """The realisations reuse work arrays between calls; what they return must be fresh."""
     from dataclasses import replace
@@ -129,7 +141,9 @@ def test_results_do_not_alias_reused_work_arrays(method, kernel_shape, input_sha
     op.H.apply(y2)
     np.testing.assert_allclose(y1.ravel(), R @ x1.ravel(), atol=1e-10)
     np.testing.assert_allclose(b1.ravel(), R.T @ y1.ravel(), atol=1e-10)
-    monkeypatch.setattr(workspace, "_config", replace(workspace.get_config(), scratch_max_bytes=0))  # reuse switched off: same results
+    monkeypatch.setattr(
+        workspace, "_config", replace(workspace.get_config(), scratch_max_bytes=0)
+    )  # reuse switched off: same results
     np.testing.assert_allclose(op.apply(x1), y1, atol=1e-12)
     np.testing.assert_allclose(op.H.apply(y1), b1, atol=1e-12)
 
@@ -166,12 +180,18 @@ def test_direct_lines_carry_into_zero_padding(input_shape, kernel_shape, kwargs)
         ((4, 9, 11), (6, 4, 3, 3), dict(padding=1)),
         ((4, 9, 11), (6, 2, 3, 4), dict(padding="same", groups=2, dilation=(2, 1))),
         ((3, 7, 8, 9), (5, 3, 3, 2, 3), dict(padding="valid")),
-        ((2, 6, 7, 8), (4, 2, 3, 3, 3), dict(padding=((1, 0), (2, 1), (0, 2)), boundary="circular")),
+        (
+            (2, 6, 7, 8),
+            (4, 2, 3, 3, 3),
+            dict(padding=((1, 0), (2, 1), (0, 2)), boundary="circular"),
+        ),
         ((3, 12, 13), (8, 3, 5, 5), dict(padding=2, stride=1)),
         ((3, 12, 13), (8, 3, 5, 5), dict(padding=2, stride=2)),
     ],
 )
-def test_channel_gemm_im2col_and_row_wise_agree_with_reference(row_gemm, input_shape, kernel_shape, kwargs, monkeypatch):
+def test_channel_gemm_im2col_and_row_wise_agree_with_reference(
+    row_gemm, input_shape, kernel_shape, kwargs, monkeypatch
+):
     """Both ways of forming the channel GEMM (full im2col, or one kernel row at a time)."""
     from dataclasses import replace
 

@@ -23,7 +23,10 @@ def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "quick.json"
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--repeat", "1", "--json", str(out)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return json.loads(out.read_text()), proc.stdout
@@ -80,9 +83,26 @@ def test_paired_ratio_is_the_median_of_per_round_ratios():
 def test_adjoint_forward_script_runs_on_a_subset():
     script = ROOT / "benchmarks" / "adjoint_forward.py"
     proc = subprocess.run(
-        [sys.executable, str(script), "--filter", "'n': 64", "--filter", "'k': 3", "--filter", "'stride': 2",
-         "--filter", "valid", "--filter", "float32", "--seconds", "0.01"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        [
+            sys.executable,
+            str(script),
+            "--filter",
+            "'n': 64",
+            "--filter",
+            "'k': 3",
+            "--filter",
+            "'stride': 2",
+            "--filter",
+            "valid",
+            "--filter",
+            "float32",
+            "--seconds",
+            "0.01",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("64^3 k3 s2 valid float32")]
@@ -92,7 +112,15 @@ def test_adjoint_forward_script_runs_on_a_subset():
 
 def test_channel_gemm_script_runs_quick():
     script = ROOT / "benchmarks" / "channel_gemm.py"
-    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 2 and all("forward im2col" in ln and "adjoint im2col" in ln for ln in lines)
+    assert len(lines) == 2 and all(
+        "forward im2col" in ln and "adjoint im2col" in ln for ln in lines
+    )

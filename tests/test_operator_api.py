@@ -16,7 +16,9 @@ def test_matrix_equals_the_operator_probed_column_by_column(op):
     cols = op @ np.eye(op.shape[1])  # column j is op applied to the j-th unit vector
     M = op.matrix()
     assert isinstance(M, sp.csr_array) and M.shape == op.shape
-    np.testing.assert_allclose(M.toarray(), cols, atol=1e-5 if op.dtype in (np.float32, np.complex64) else 1e-12)
+    np.testing.assert_allclose(
+        M.toarray(), cols, atol=1e-5 if op.dtype in (np.float32, np.complex64) else 1e-12
+    )
 
 
 @given(spec=cst.conv_specs())
@@ -45,7 +47,9 @@ def test_toeplitz_and_block_circulant_structure():
     for i in range(4):
         for j in range(6):
             off = j - i
-            np.testing.assert_array_equal(blocks[i, j], blocks[0, off] if 0 <= off < 6 else blocks[i, j])
+            np.testing.assert_array_equal(
+                blocks[i, j], blocks[0, off] if 0 <= off < 6 else blocks[i, j]
+            )
     assert np.array_equal(blocks[1, 1], blocks[0, 0])
 
 
@@ -83,7 +87,9 @@ def test_result_dtypes(kernel_dtype, x_dtype, out_dtype, method):
     w = np.array([[1, 2], [3, 4]]).astype(kernel_dtype)
     x = np.arange(12).reshape(3, 4).astype(x_dtype)
     op = ConvOperator(w, (3, 4), method=method)
-    expected_op_dtype = {"int64": "float64", "int32": "float64", "float16": "float32"}.get(kernel_dtype, kernel_dtype)
+    expected_op_dtype = {"int64": "float64", "int32": "float64", "float16": "float32"}.get(
+        kernel_dtype, kernel_dtype
+    )
     assert op.dtype == np.dtype(expected_op_dtype)
     y = op.apply(x)
     assert y.dtype == np.dtype(out_dtype)
@@ -97,10 +103,12 @@ def test_single_channel_functional_round_trip_shapes():
     w = np.ones((3, 2))
     for s in (1, 2, 3):
         y = conv(x, w, stride=s, padding=1)
-        m = tuple((n + 2 - k) // s + 1 for n, k in zip(x.shape, w.shape))
+        m = tuple((n + 2 - k) // s + 1 for n, k in zip(x.shape, w.shape, strict=True))
         assert y.shape == m
         back = conv_transpose(y, w, stride=s, padding=1)
-        assert back.shape == tuple((mi - 1) * s - 2 + (k - 1) + 1 for mi, k in zip(m, w.shape))
+        assert back.shape == tuple(
+            (mi - 1) * s - 2 + (k - 1) + 1 for mi, k in zip(m, w.shape, strict=True)
+        )
 
 
 def test_unbatched_and_batched_torch_layout():
@@ -113,7 +121,9 @@ def test_unbatched_and_batched_torch_layout():
     assert y1.shape == (5, 7, 7) and yb.shape == (1, 5, 7, 7)
     np.testing.assert_allclose(yb[0], y1)
     no_bias = convops.conv2d(x, w, padding=1)
-    np.testing.assert_allclose(y1 - no_bias, np.broadcast_to(b[:, None, None], y1.shape), atol=1e-12)
+    np.testing.assert_allclose(
+        y1 - no_bias, np.broadcast_to(b[:, None, None], y1.shape), atol=1e-12
+    )
     t = convops.conv_transpose2d(y1, w, padding=1)
     assert t.shape == (3, 7, 7)
 
@@ -137,7 +147,9 @@ def test_importing_convops_does_not_import_matplotlib_or_hypothesis():
     import sys
 
     code = "import sys, convops, convops.testing; print('matplotlib' in sys.modules, 'hypothesis' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.split() == ["False", "False"]
 
 
@@ -146,7 +158,7 @@ def test_fft_grid_covers_the_padded_input_and_prefers_stride_multiples(spec):
     from scipy.fft import next_fast_len
 
     g = spec.geometry()
-    for e, s, N in zip(g.padded_extent, g.stride, g.fft_shape):
+    for e, s, N in zip(g.padded_extent, g.stride, g.fft_shape, strict=True):
         assert N >= e and next_fast_len(N, real=True) == N
         if N % s:  # only when no multiple of s within 25 % of the fast length exists
             assert s * next_fast_len(-(-e // s), real=True) > 1.25 * next_fast_len(e, real=True)

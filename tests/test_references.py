@@ -14,19 +14,37 @@ METHODS = ["matrix", "direct", "fft"]
 
 # The 3×3 kernel 1..9 on a 4×4 image, the example of the transposed-convolution literature:
 # its matrices as printed there, typed in by hand.
-PRINTED_A = np.array([
-    [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0],
-    [0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0],
-    [0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0],
-    [0, 0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9],
-])
-PRINTED_B = np.array([
-    [1, 0, 0, 0], [2, 1, 0, 0], [3, 2, 0, 0], [0, 3, 0, 0],
-    [4, 0, 1, 0], [5, 4, 2, 1], [6, 5, 3, 2], [0, 6, 0, 3],
-    [7, 0, 4, 0], [8, 7, 5, 4], [9, 8, 6, 5], [0, 9, 0, 6],
-    [0, 0, 7, 0], [0, 0, 8, 7], [0, 0, 9, 8], [0, 0, 0, 9],
-])
-PRINTED_AB = np.array([[285, 186, 154, 94], [186, 285, 106, 154], [154, 106, 285, 186], [94, 154, 186, 285]])
+PRINTED_A = np.array(
+    [
+        [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0],
+        [0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0],
+        [0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0],
+        [0, 0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9],
+    ]
+)
+PRINTED_B = np.array(
+    [
+        [1, 0, 0, 0],
+        [2, 1, 0, 0],
+        [3, 2, 0, 0],
+        [0, 3, 0, 0],
+        [4, 0, 1, 0],
+        [5, 4, 2, 1],
+        [6, 5, 3, 2],
+        [0, 6, 0, 3],
+        [7, 0, 4, 0],
+        [8, 7, 5, 4],
+        [9, 8, 6, 5],
+        [0, 9, 0, 6],
+        [0, 0, 7, 0],
+        [0, 0, 8, 7],
+        [0, 0, 9, 8],
+        [0, 0, 0, 9],
+    ]
+)
+PRINTED_AB = np.array(
+    [[285, 186, 154, 94], [186, 285, 106, 154], [154, 106, 285, 186], [94, 154, 186, 285]]
+)
 PRINTED_BA_ROWS = {  # the rows of BA the literature prints (the rest are elided with ⋮)
     0: [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 0, 0, 0, 0],
     1: [2, 5, 8, 3, 8, 14, 17, 6, 14, 23, 26, 9, 0, 0, 0, 0],
@@ -59,8 +77,12 @@ def test_seed_operator_and_its_adjoint(method):
 
 @pytest.mark.parametrize("method", METHODS)
 @given(
-    ndim=st.integers(1, 3), mode=st.sampled_from(["full", "valid"]), flip=st.booleans(),
-    cplx=st.booleans(), seed=st.integers(0, 2**31), data=st.data(),
+    ndim=st.integers(1, 3),
+    mode=st.sampled_from(["full", "valid"]),
+    flip=st.booleans(),
+    cplx=st.booleans(),
+    seed=st.integers(0, 2**31),
+    data=st.data(),
 )
 def test_matches_scipy_signal(method, ndim, mode, flip, cplx, seed, data):
     rng = np.random.default_rng(seed)
@@ -70,7 +92,9 @@ def test_matches_scipy_signal(method, ndim, mode, flip, cplx, seed, data):
     w = rng.standard_normal(k) + (1j * rng.standard_normal(k) if cplx else 0)
     ref = (ss.convolve if flip else ss.correlate)(x, w, mode=mode, method="direct")
     if not flip and cplx:
-        ref = ss.convolve(x, w[(slice(None, None, -1),) * ndim], mode=mode)  # correlate conjugates w
+        ref = ss.convolve(
+            x, w[(slice(None, None, -1),) * ndim], mode=mode
+        )  # correlate conjugates w
     got = conv(x, w, padding=mode, flip=flip, method=method)
     np.testing.assert_allclose(got, ref, atol=1e-10)
 
@@ -98,19 +122,21 @@ def test_conv_transpose_of_valid_correlation_is_full_convolution():
 # ---------------------------------------------------------------------------------------
 # PyTorch (optional)
 # ---------------------------------------------------------------------------------------
-torch_cases = st.fixed_dictionaries({
-    "ndim": st.integers(1, 3),
-    "groups": st.sampled_from([1, 2]),
-    "cin_g": st.integers(1, 2),
-    "cout_g": st.integers(1, 2),
-    "k": st.integers(1, 3),
-    "stride": st.integers(1, 3),
-    "dilation": st.integers(1, 2),
-    "padding": st.integers(0, 2),
-    "batched": st.booleans(),
-    "bias": st.booleans(),
-    "seed": st.integers(0, 2**31),
-})
+torch_cases = st.fixed_dictionaries(
+    {
+        "ndim": st.integers(1, 3),
+        "groups": st.sampled_from([1, 2]),
+        "cin_g": st.integers(1, 2),
+        "cout_g": st.integers(1, 2),
+        "k": st.integers(1, 3),
+        "stride": st.integers(1, 3),
+        "dilation": st.integers(1, 2),
+        "padding": st.integers(0, 2),
+        "batched": st.booleans(),
+        "bias": st.booleans(),
+        "seed": st.integers(0, 2**31),
+    }
+)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -126,7 +152,9 @@ def test_conv_nd_matches_torch(method, case):
     w = rng.standard_normal((cout, cin // g) + (case["k"],) * D)
     b = rng.standard_normal(cout) if case["bias"] else None
     args = (case["stride"], case["padding"], case["dilation"], g)
-    ref = getattr(F, f"conv{D}d")(torch.tensor(x), torch.tensor(w), None if b is None else torch.tensor(b), *args).numpy()
+    ref = getattr(F, f"conv{D}d")(
+        torch.tensor(x), torch.tensor(w), None if b is None else torch.tensor(b), *args
+    ).numpy()
     got = getattr(convops, f"conv{D}d")(x, w, b, *args, method=method)
     assert got.shape == ref.shape
     np.testing.assert_allclose(got, ref, atol=1e-10)
@@ -149,7 +177,9 @@ def test_conv_transpose_nd_matches_torch(method, case, output_padding):
     if n < 1:
         return
     args = (s, case["padding"], op_, g, d)
-    ref = getattr(F, f"conv_transpose{D}d")(torch.tensor(y), torch.tensor(w), None if b is None else torch.tensor(b), *args).numpy()
+    ref = getattr(F, f"conv_transpose{D}d")(
+        torch.tensor(y), torch.tensor(w), None if b is None else torch.tensor(b), *args
+    ).numpy()
     got = getattr(convops, f"conv_transpose{D}d")(y, w, b, *args, method=method)
     assert got.shape == ref.shape
     np.testing.assert_allclose(got, ref, atol=1e-10)

@@ -33,7 +33,9 @@ def test_cg_on_the_normal_operator_converges(method):
     sol, info = cg(N, b, rtol=1e-12, maxiter=1000)
     assert info == 0
     M = A.toarray()
-    np.testing.assert_allclose(sol, np.linalg.solve(M.T @ M + 0.1 * np.eye(M.shape[1]), b), atol=1e-8)
+    np.testing.assert_allclose(
+        sol, np.linalg.solve(M.T @ M + 0.1 * np.eye(M.shape[1]), b), atol=1e-8
+    )
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -38,10 +38,12 @@ def _brute_spectrum(w, grid, dilation, sign, freqs=None):
     freqs = freqs or [np.arange(n) for n in grid]
     out = np.zeros(w.shape[: w.ndim - D] + tuple(grid), dtype=complex)
     for idx in itertools.product(*map(range, grid)):
-        f = [fr[i] for fr, i in zip(freqs, idx)]
+        f = [fr[i] for fr, i in zip(freqs, idx, strict=True)]
         total = 0
-        for t in itertools.product(*map(range, w.shape[w.ndim - D:])):
-            phase = sum(fa * ta * da / na for fa, ta, da, na in zip(f, t, dilation, grid))
+        for t in itertools.product(*map(range, w.shape[w.ndim - D :])):
+            phase = sum(
+                fa * ta * da / na for fa, ta, da, na in zip(f, t, dilation, grid, strict=True)
+            )
             total = total + w[(Ellipsis,) + t] * np.exp(sign * 2j * np.pi * phase)
         out[(Ellipsis,) + idx] = total
     return out
@@ -78,15 +80,21 @@ def test_kernel_spectrum_centred_puts_frequency_zero_at_n_over_2(grid):
     got = kernel_spectrum(w, grid, centered=True)
     # index i holds frequency i − N//2 (so index N//2 is f = 0)
     freqs = [np.arange(n) - n // 2 for n in grid]
-    np.testing.assert_allclose(got, _brute_spectrum(w, grid, (1,) * len(grid), +1, freqs), atol=1e-12)
+    np.testing.assert_allclose(
+        got, _brute_spectrum(w, grid, (1,) * len(grid), +1, freqs), atol=1e-12
+    )
 
 
 def test_kernel_spectrum_real_kernel_conventions():
     w = np.array([1.0, 2.0, 3.0])
     wd = np.zeros(8)
     wd[[0, 2, 4]] = w
-    np.testing.assert_allclose(kernel_spectrum(w, (8,), dilation=2), np.conj(np.fft.fft(wd)), atol=1e-13)
-    np.testing.assert_allclose(kernel_spectrum(w, (8,), dilation=2, flip=True), np.fft.fft(wd), atol=1e-13)
+    np.testing.assert_allclose(
+        kernel_spectrum(w, (8,), dilation=2), np.conj(np.fft.fft(wd)), atol=1e-13
+    )
+    np.testing.assert_allclose(
+        kernel_spectrum(w, (8,), dilation=2, flip=True), np.fft.fft(wd), atol=1e-13
+    )
 
 
 def test_kernel_spectrum_is_the_multiplier_the_fft_realisation_uses():
@@ -95,7 +103,9 @@ def test_kernel_spectrum_is_the_multiplier_the_fft_realisation_uses():
     w = _rand((4, 2, 3, 2), complex_=True)
     g = make_geometry(w.shape, (4, 6, 7), stride=2, padding=1, dilation=(1, 2), groups=2, flip=True)
     got = kernel_spectrum(g.canonical_kernel(w), g.fft_shape, dilation=g.dilation)
-    np.testing.assert_allclose(got, fft_mod.spectrum(g.canonical_kernel(w), g, real=False), atol=1e-12)
+    np.testing.assert_allclose(
+        got, fft_mod.spectrum(g.canonical_kernel(w), g, real=False), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -154,7 +164,7 @@ def test_factor_chain_formula_and_order():
     assert "A = S · C" in repr(chain)
     # shapes chain up: each factor's output is the next one's input
     assert chain[0].input_shape == op.input_shape and chain[-1].output_shape == op.output_shape
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         assert a.output_shape == b.input_shape
 
 
@@ -162,7 +172,7 @@ def test_dense_dft_matrix_is_refused_when_large():
     op = ConvOperator(np.ones(3), (3000,), padding=1)
     with pytest.raises(ValueError, match="MATRIX_LIMIT"):
         op.factors()[2].matrix()
-    assert 3000 ** 2 > MATRIX_LIMIT
+    assert 3000**2 > MATRIX_LIMIT
     x = _rand(3000)
     np.testing.assert_allclose(op.factors().product() @ x, op @ x, atol=1e-10)
 
@@ -172,11 +182,20 @@ def test_dense_dft_matrix_is_refused_when_large():
 # ----------------------------------------------------------------------------------------
 def _circular_op(kernel, grid_shape, stride, dilation, groups, flip):
     D = kernel.ndim - 2 if kernel.ndim == len(grid_shape) + 1 else len(grid_shape)
-    ks = kernel.shape[kernel.ndim - D:]
+    ks = kernel.shape[kernel.ndim - D :]
     dil = (dilation,) * D if isinstance(dilation, int) else dilation
-    pads = [((d * (k - 1), 0) if flip else (0, d * (k - 1))) for d, k in zip(dil, ks)]
-    return ConvOperator(kernel, grid_shape, stride=stride, padding=pads, dilation=dilation,
-                        groups=groups, boundary="circular", flip=flip, method="direct")
+    pads = [((d * (k - 1), 0) if flip else (0, d * (k - 1))) for d, k in zip(dil, ks, strict=True)]
+    return ConvOperator(
+        kernel,
+        grid_shape,
+        stride=stride,
+        padding=pads,
+        dilation=dilation,
+        groups=groups,
+        boundary="circular",
+        flip=flip,
+        method="direct",
+    )
 
 
 SPECTRAL_CASES = [
@@ -194,30 +213,46 @@ SPECTRAL_CASES = [
 @pytest.mark.parametrize("kshape, shape, dilation, groups", SPECTRAL_CASES)
 @pytest.mark.parametrize("stride", [1, 2, 3, 4])
 @pytest.mark.parametrize("flip", [False, True])
-def test_spectral_folding_and_replication_equal_spatial_circular_conv(kshape, shape, dilation, groups, stride, flip):
+def test_spectral_folding_and_replication_equal_spatial_circular_conv(
+    kshape, shape, dilation, groups, stride, flip
+):
     complex_ = len(shape) < 3
     w = _rand(kshape, complex_)
     op = _circular_op(w, shape, stride, dilation, groups, flip)
     D = op.geometry.ndim
     axes = tuple(range(-D, 0))
     x = _rand(op.input_shape, complex_)
-    Y = strided_conv_spectrum(np.fft.fftn(x, axes=axes), w, stride, dilation=dilation, groups=groups, flip=flip)
+    Y = strided_conv_spectrum(
+        np.fft.fftn(x, axes=axes), w, stride, dilation=dilation, groups=groups, flip=flip
+    )
     np.testing.assert_allclose(np.fft.ifftn(Y, axes=axes), op.apply(x), atol=1e-10)
     y = _rand(op.output_shape, complex_=True)
-    X = strided_conv_transpose_spectrum(np.fft.fftn(y, axes=axes), w, stride, dilation=dilation,
-                                        groups=groups, flip=flip)
+    X = strided_conv_transpose_spectrum(
+        np.fft.fftn(y, axes=axes), w, stride, dilation=dilation, groups=groups, flip=flip
+    )
     np.testing.assert_allclose(np.fft.ifftn(X, axes=axes), op.H.apply(y), atol=1e-10)
     if stride == 1:
         np.testing.assert_allclose(
-            circular_conv_spectrum(np.fft.fftn(x, axes=axes), w, dilation=dilation, groups=groups, flip=flip), Y)
+            circular_conv_spectrum(
+                np.fft.fftn(x, axes=axes), w, dilation=dilation, groups=groups, flip=flip
+            ),
+            Y,
+        )
         np.testing.assert_allclose(
-            circular_conv_transpose_spectrum(np.fft.fftn(y, axes=axes), w, dilation=dilation, groups=groups,
-                                             flip=flip), X)
+            circular_conv_transpose_spectrum(
+                np.fft.fftn(y, axes=axes), w, dilation=dilation, groups=groups, flip=flip
+            ),
+            X,
+        )
 
 
 @given(
-    n=st.integers(3, 13), k=st.integers(1, 3), d=st.integers(1, 2), s=st.integers(1, 4),
-    flip=st.booleans(), seed=st.integers(0, 2**32 - 1),
+    n=st.integers(3, 13),
+    k=st.integers(1, 3),
+    d=st.integers(1, 2),
+    s=st.integers(1, 4),
+    flip=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
 )
 def test_spectral_folding_any_divisible_size(n, k, d, s, flip, seed):
     rng = np.random.default_rng(seed)
@@ -227,8 +262,11 @@ def test_spectral_folding_any_divisible_size(n, k, d, s, flip, seed):
     w = _rand((k,), True, rng)
     x = _rand((N,), True, rng)
     op = _circular_op(w, (N,), s, d, 1, flip)
-    np.testing.assert_allclose(np.fft.ifft(strided_conv_spectrum(np.fft.fft(x), w, s, dilation=d, flip=flip)),
-                               op @ x, atol=1e-10)
+    np.testing.assert_allclose(
+        np.fft.ifft(strided_conv_spectrum(np.fft.fft(x), w, s, dilation=d, flip=flip)),
+        op @ x,
+        atol=1e-10,
+    )
 
 
 @pytest.mark.parametrize("n, stride, pad", [(7, 2, 1), (10, 3, 2), (13, 4, 3)])
@@ -241,7 +279,9 @@ def test_size_not_divisible_by_stride_is_refused_naming_the_padding(n, stride, p
     # after that padding, it works (circular convolution on the padded grid)
     x = np.concatenate([RNG.standard_normal(n), np.zeros(pad)])
     y = np.fft.ifft(strided_conv_spectrum(np.fft.fft(x), np.ones(2), stride)).real
-    np.testing.assert_allclose(y, _circular_op(np.ones(2), (n + pad,), stride, 1, 1, False) @ x, atol=1e-12)
+    np.testing.assert_allclose(
+        y, _circular_op(np.ones(2), (n + pad,), stride, 1, 1, False) @ x, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("stride", [1, 2, 3])
@@ -250,9 +290,9 @@ def test_linear_conv_by_zero_padding_first(stride):
     x, w = RNG.standard_normal((5, 6)), RNG.standard_normal((3, 2))
     lo, hi = (1, 0), (2, 1)
     want = convops.conv(x, w, stride=stride, padding=((lo[0], hi[0]), (lo[1], hi[1])))
-    N = [-(-(n + a + b) // stride) * stride for n, a, b in zip(x.shape, lo, hi)]
+    N = [-(-(n + a + b) // stride) * stride for n, a, b in zip(x.shape, lo, hi, strict=True)]
     xz = np.zeros(N)
-    xz[lo[0]:lo[0] + 5, lo[1]:lo[1] + 6] = x
+    xz[lo[0] : lo[0] + 5, lo[1] : lo[1] + 6] = x
     y = np.fft.ifft2(strided_conv_spectrum(np.fft.fft2(xz), w, stride)).real
     np.testing.assert_allclose(y[: want.shape[0], : want.shape[1]], want, atol=1e-12)
 
@@ -353,8 +393,15 @@ def test_operator_norm_of_a_generic_linear_operator():
     assert operator_norm(op) == pytest.approx(np.linalg.norm(chain.matrix(), 2), rel=1e-12)
 
 
-@pytest.mark.parametrize("kwargs, exc", [(dict(rtol=0), ValueError), (dict(rtol=1.5), ValueError),
-                                         (dict(rtol="x"), TypeError), (dict(method="svd"), ValueError)])
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        (dict(rtol=0), ValueError),
+        (dict(rtol=1.5), ValueError),
+        (dict(rtol="x"), TypeError),
+        (dict(method="svd"), ValueError),
+    ],
+)
 def test_operator_norm_refuses_bad_arguments(kwargs, exc):
     with pytest.raises(exc):
         operator_norm(ConvOperator(np.ones(3), (8,)), **kwargs)

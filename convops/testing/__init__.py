@@ -24,7 +24,9 @@ def _random(rng: np.random.Generator, n: int, complex_: bool) -> np.ndarray:
     return v
 
 
-def dot_test(op: LinearOperator, *, rng=None, rtol: float | None = None, atol: float = 0.0) -> float:
+def dot_test(
+    op: LinearOperator, *, rng=None, rtol: float | None = None, atol: float = 0.0
+) -> float:
     r"""Check ⟨A x, y⟩ = ⟨x, A* y⟩ for random ``x`` and ``y``.
 
     ``x`` and ``y`` are real standard normal vectors for a real operator and complex ones

@@ -80,7 +80,10 @@ def conv_specs(
     # fewer and smaller axes in 3D keep dense references cheap
     max_k = max_kernel if ndim < 3 else min(max_kernel, 2)
     k = tuple(draw(st.integers(1, max_k)) for _ in range(ndim))
-    d = tuple(draw(st.integers(1, max_dilation if ndim < 3 else min(max_dilation, 2))) for _ in range(ndim))
+    d = tuple(
+        draw(st.integers(1, max_dilation if ndim < 3 else min(max_dilation, 2)))
+        for _ in range(ndim)
+    )
     s = tuple(draw(st.integers(1, max_stride)) for _ in range(ndim))
     boundary = draw(st.sampled_from(list(boundaries)))
     spans = [di * (ki - 1) for di, ki in zip(d, k, strict=True)]
@@ -116,8 +119,12 @@ def conv_specs(
             least = max(least, lo + 1, hi + 1)
         n.append(least + draw(st.integers(0, max(0, max_n - least))))
 
-    kwargs: dict[str, Any] = dict(stride=s if len(set(s)) > 1 else s[0], padding=padding,
-                                  dilation=d if len(set(d)) > 1 else d[0], boundary=boundary)
+    kwargs: dict[str, Any] = dict(
+        stride=s if len(set(s)) > 1 else s[0],
+        padding=padding,
+        dilation=d if len(set(d)) > 1 else d[0],
+        boundary=boundary,
+    )
     kwargs["flip"] = draw(st.booleans()) if flip is None else flip
     if multichannel is None:
         multichannel = draw(st.booleans())
