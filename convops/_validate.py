@@ -37,6 +37,7 @@ __all__ = [
     "validate_int",
     "validate_method",
     "validate_number",
+    "validate_rng",
     "validate_spatial_axes",
 ]
 
@@ -238,3 +239,21 @@ def validate_spatial_axes(ndim: int, name: str, value: object) -> int:
             f"{name} {value!r} has {ndim} spatial axes; convops handles 1, 2 or 3"
         ) from None
     return ndim
+
+
+def validate_rng(
+    rng: object, name: str = "rng", *, default_seed: int | None = None
+) -> np.random.Generator:
+    """A numpy ``Generator`` from ``None``, an int seed ``>= 0`` or a ``Generator``.
+
+    ``None`` gives ``default_rng(default_seed)`` (fresh entropy when that is ``None`` too).
+    """
+    if rng is None:
+        return np.random.default_rng(default_seed)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if is_int(rng):
+        return np.random.default_rng(validate_int(rng, name, minimum=0))
+    raise TypeError(
+        f"{name} must be None, an int seed >= 0 or a numpy.random.Generator; got {rng!r}"
+    ) from None

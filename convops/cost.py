@@ -19,10 +19,10 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from .geometry import ConvGeometry
-from .realisations.direct import BLOCK_ELEMENTS
+from .realisations.direct import BLOCK_ELEMENTS, IM2COL_BUDGET_BYTES
 from .realisations.workspace import DIRECT_THREADS_MIN_ELEMENTS, get_config
 
-__all__ = ["choose_method"]
+__all__ = ["choose_method", "work_bytes"]
 
 #: One nanosecond, in seconds: the unit of the per-operation coefficients.
 NS = 1e-9
@@ -202,3 +202,40 @@ def choose_method(
     if costs:
         return {"direct": t_direct, "fft": t_fft}
     return "direct" if t_direct <= t_fft else "fft"
+
+
+def work_bytes(geometry: ConvGeometry, batch: int, dtype: DTypeLike, method: str) -> int:
+    """Memory (bytes) one application of ``method`` to ``batch`` inputs may need, at most.
+
+    Computed from the shapes alone, with Python integers, before anything is allocated:
+    the input and the output, plus what the realisation works on —
+
+    * ``"direct"``: the padded source and the padded destination (the boundary's pad and
+      fold), and for channels the im2col columns, which are chunked to at most
+      :data:`convops.realisations.direct.IM2COL_BUDGET_BYTES`;
+    * ``"fft"``: every channel's transform on the FFT grid (complex), twice (the
+      transform and the product), and the cached kernel spectrum with its multiplier;
+    * ``"matrix"``: nothing beyond the input and output (the CSR matrix is accounted
+      for when it is built).
+
+    An upper bound, not a prediction: :func:`convops.realisations.workspace.check_work`
+    compares it with ``max_work_bytes``.
+    """
+    g = geometry
+    dt = np.dtype(dtype)
+    item = dt.itemsize
+    complex_item = item if dt.kind == "c" else 2 * item
+    batch = max(int(batch), 1)
+    cin, cout = g.in_channels, g.out_channels
+    n, m = math.prod(g.spatial_in), math.prod(g.spatial_out)
+    padded = math.prod(e + lo + hi for e, (lo, hi) in zip(g.spatial_in, g.padding, strict=True))
+    total = batch * (cin * n + cout * m) * item
+    if method == "direct":
+        total += batch * (cin + cout) * padded * item
+        if g.multichannel:
+            total += min(IM2COL_BUDGET_BYTES, batch * cin * math.prod(g.kernel_size) * m * item)
+    elif method == "fft":
+        grid = math.prod(g.fft_shape)
+        total += 2 * batch * (cin + cout) * grid * complex_item
+        total += 2 * cout * (cin // g.groups) * grid * complex_item
+    return total

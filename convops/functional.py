@@ -13,8 +13,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from ._validate import validate_spatial_axes
+from ._validate import validate_choice, validate_spatial_axes
 from .geometry import (
+    BOUNDARIES,
     Boundary,
     IntOrTuple,
     Method,
@@ -249,6 +250,8 @@ def _convnd(
     method: Method,
 ) -> np.ndarray:
     x, w = _torch_input(input, weight, ndim, f"conv{ndim}d")
+    # checked here, not in the geometry, so that the message names the keyword as typed
+    validate_choice(padding_mode, "padding_mode", BOUNDARIES)
     op = ConvOperator(
         w,
         x.shape[-(ndim + 1) :],
@@ -273,8 +276,11 @@ def _conv_transposend(
     groups: int,
     dilation: IntOrTuple,
     method: Method,
+    padding_mode: Boundary = "zeros",
 ) -> np.ndarray:
     y, w = _torch_input(input, weight, ndim, f"conv_transpose{ndim}d")
+    # checked here, not in the geometry, so that the message names the keyword as typed
+    validate_choice(padding_mode, "padding_mode", BOUNDARIES)
     groups = validate_groups(groups)  # needed here already: it sets the output's channels
     if y.shape[-(ndim + 1)] != w.shape[0]:
         raise ValueError(
@@ -299,6 +305,7 @@ def _conv_transposend(
         padding=padding,
         dilation=dilation,
         groups=groups,
+        boundary=padding_mode,  # the adjoint of conv{ndim}d(..., padding_mode=...): the fold
         output_size=m,
     )
     out = ConvOperator.from_geometry(w, geometry.transpose(), method).apply(y)
@@ -543,6 +550,7 @@ def conv_transpose1d(
     groups: int = 1,
     dilation: IntOrTuple = 1,
     *,
+    padding_mode: Boundary = "zeros",
     method: Method = "auto",
 ) -> np.ndarray:
     """1D transposed convolution with the signature, layout and result of
@@ -569,6 +577,12 @@ def conv_transpose1d(
         the input sizes the strided convolution maps onto the same ``m``.
     groups : int
         Divides ``C_in`` and ``C_out``.
+    padding_mode : {"zeros", "circular", "reflect", "replicate"}
+        The ``padding_mode`` of the convolution this is the adjoint of: the result is the
+        exact adjoint of ``conv1d(..., padding_mode=padding_mode)`` with the same weight.
+        ``"zeros"`` crops the padded border; the others fold it back onto the entries it
+        was copied from (wrapped for ``"circular"``, mirrored for ``"reflect"``, onto the
+        edge for ``"replicate"``).  PyTorch refuses this (see Notes).
     method : {"auto", "direct", "fft", "matrix"}
         Realisation (all give the same result to rounding).
 
@@ -588,6 +602,17 @@ def conv_transpose1d(
 
     PyTorch's ``conv_transpose1d`` does not conjugate a complex weight (it is the plain
     transpose there); for real weights the two agree.
+
+    Padding modes.  PyTorch's ``ConvTranspose1d`` refuses every ``padding_mode`` but
+    ``"zeros"`` (``ValueError: Only "zeros" padding mode is supported for ConvTranspose1d``;
+    pytorch#46027, open since 2020):
+    read as a layer of its own, a transposed convolution's ``padding`` crops its output, and a
+    crop has no reflect or circular variant.  As the adjoint it is still well defined.  The
+    padded convolution is ``A = C·P``, where ``P`` copies the input into the padded grid and
+    fills the border from it (wrap, mirror or edge) and ``C`` slides the kernel over that grid;
+    so ``A* = Pᵀ·C*``: scatter onto the whole padded grid (``C*``, nothing cropped), then
+    ``Pᵀ`` adds every border entry back onto the input entry it was copied from (the fold).
+    For ``"zeros"`` ``Pᵀ`` is the crop, which is PyTorch's ``padding``.
 
     See Also
     --------
@@ -616,7 +641,17 @@ def conv_transpose1d(
     True
     """
     return _conv_transposend(
-        1, input, weight, bias, stride, padding, output_padding, groups, dilation, method
+        1,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        method,
+        padding_mode,
     )
 
 
@@ -630,6 +665,7 @@ def conv_transpose2d(
     groups: int = 1,
     dilation: IntOrTuple = 1,
     *,
+    padding_mode: Boundary = "zeros",
     method: Method = "auto",
 ) -> np.ndarray:
     """2D transposed convolution with the signature, layout and result of
@@ -656,6 +692,12 @@ def conv_transpose2d(
         picks one of the input sizes the strided convolution maps onto the same ``m``.
     groups : int
         Divides ``C_in`` and ``C_out``.
+    padding_mode : {"zeros", "circular", "reflect", "replicate"}
+        The ``padding_mode`` of the convolution this is the adjoint of: the result is the
+        exact adjoint of ``conv2d(..., padding_mode=padding_mode)`` with the same weight.
+        ``"zeros"`` crops the padded border; the others fold it back onto the entries it
+        was copied from (wrapped for ``"circular"``, mirrored for ``"reflect"``, onto the
+        edge for ``"replicate"``).  PyTorch refuses this (see Notes).
     method : {"auto", "direct", "fft", "matrix"}
         Realisation (all give the same result to rounding).
 
@@ -676,6 +718,17 @@ def conv_transpose2d(
 
     PyTorch's ``conv_transpose2d`` does not conjugate a complex weight (it is the plain
     transpose there); for real weights the two agree.
+
+    Padding modes.  PyTorch's ``ConvTranspose2d`` refuses every ``padding_mode`` but
+    ``"zeros"`` (``ValueError: Only "zeros" padding mode is supported for ConvTranspose2d``;
+    pytorch#46027, open since 2020):
+    read as a layer of its own, a transposed convolution's ``padding`` crops its output, and a
+    crop has no reflect or circular variant.  As the adjoint it is still well defined.  The
+    padded convolution is ``A = C·P``, where ``P`` copies the input into the padded grid and
+    fills the border from it (wrap, mirror or edge) and ``C`` slides the kernel over that grid;
+    so ``A* = Pᵀ·C*``: scatter onto the whole padded grid (``C*``, nothing cropped), then
+    ``Pᵀ`` adds every border entry back onto the input entry it was copied from (the fold).
+    For ``"zeros"`` ``Pᵀ`` is the crop, which is PyTorch's ``padding``.
 
     See Also
     --------
@@ -707,7 +760,17 @@ def conv_transpose2d(
     (1, 3, 8, 8)
     """
     return _conv_transposend(
-        2, input, weight, bias, stride, padding, output_padding, groups, dilation, method
+        2,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        method,
+        padding_mode,
     )
 
 
@@ -721,6 +784,7 @@ def conv_transpose3d(
     groups: int = 1,
     dilation: IntOrTuple = 1,
     *,
+    padding_mode: Boundary = "zeros",
     method: Method = "auto",
 ) -> np.ndarray:
     """3D transposed convolution with the signature, layout and result of
@@ -747,6 +811,12 @@ def conv_transpose3d(
         picks one of the input sizes the strided convolution maps onto the same ``m``.
     groups : int
         Divides ``C_in`` and ``C_out``.
+    padding_mode : {"zeros", "circular", "reflect", "replicate"}
+        The ``padding_mode`` of the convolution this is the adjoint of: the result is the
+        exact adjoint of ``conv3d(..., padding_mode=padding_mode)`` with the same weight.
+        ``"zeros"`` crops the padded border; the others fold it back onto the entries it
+        was copied from (wrapped for ``"circular"``, mirrored for ``"reflect"``, onto the
+        edge for ``"replicate"``).  PyTorch refuses this (see Notes).
     method : {"auto", "direct", "fft", "matrix"}
         Realisation (all give the same result to rounding).
 
@@ -768,6 +838,17 @@ def conv_transpose3d(
     PyTorch's ``conv_transpose3d`` does not conjugate a complex weight (it is the plain
     transpose there); for real weights the two agree.
 
+    Padding modes.  PyTorch's ``ConvTranspose3d`` refuses every ``padding_mode`` but
+    ``"zeros"`` (``ValueError: Only "zeros" padding mode is supported for ConvTranspose3d``;
+    pytorch#46027, open since 2020):
+    read as a layer of its own, a transposed convolution's ``padding`` crops its output, and a
+    crop has no reflect or circular variant.  As the adjoint it is still well defined.  The
+    padded convolution is ``A = C·P``, where ``P`` copies the input into the padded grid and
+    fills the border from it (wrap, mirror or edge) and ``C`` slides the kernel over that grid;
+    so ``A* = Pᵀ·C*``: scatter onto the whole padded grid (``C*``, nothing cropped), then
+    ``Pᵀ`` adds every border entry back onto the input entry it was copied from (the fold).
+    For ``"zeros"`` ``Pᵀ`` is the crop, which is PyTorch's ``padding``.
+
     See Also
     --------
     conv3d : the convolution this is the adjoint of.
@@ -788,7 +869,17 @@ def conv_transpose3d(
     True
     """
     return _conv_transposend(
-        3, input, weight, bias, stride, padding, output_padding, groups, dilation, method
+        3,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        method,
+        padding_mode,
     )
 
 

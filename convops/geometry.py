@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 
 from ._validate import (
+    MAX_ELEMENTS,
     METHODS,
     as_numeric_array,
     check_axis_size,
@@ -529,4 +530,11 @@ def transpose_input_length(
                 "on some axis; use less padding"
             )
         sizes.append(n)
+    if math.prod(sizes) > MAX_ELEMENTS:
+        raise ValueError(
+            f"stride={stride!r} and dilation={dilation!r} are too large for this transposed "
+            f"convolution: its output would have spatial size {tuple(sizes)}, "
+            f"{math.prod(sizes)} entries per channel, more than any array can hold "
+            f"(at most 2**59); use smaller values"
+        )
     return tuple(sizes), pads

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .cost import choose_method
+from .cost import choose_method, work_bytes
 from .geometry import (
     ConvGeometry,
     Method,
@@ -28,6 +28,7 @@ from .geometry import (
 )
 from .realisations import REALISATIONS, RealisationCache
 from .realisations.matrix import adjoint_matrix_of, matrix_of
+from .realisations.workspace import check_work
 
 __all__ = ["DENSE_LIMIT_BYTES", "REALISATIONS", "ConvOperator", "choose_method"]
 
@@ -92,7 +93,8 @@ class ConvOperator(LinearOperator):
     input_shape, output_shape : tuple of int
         Unflattened shapes of what the operator takes and returns.
     kernel : ndarray
-        The kernel as given (not flipped).
+        The operator's own read-only copy of the kernel as given (not flipped), in the
+        operator's dtype.
     method : str
         ``"direct"``, ``"fft"`` or ``"matrix"``.
 
@@ -100,8 +102,23 @@ class ConvOperator(LinearOperator):
     -----
     ``.H`` / ``adjoint()`` is the conjugate transpose (the transposed convolution);
     ``.T`` is the plain transpose (scipy's contract), the same operator for real kernels.
-    ``dtype`` follows the kernel (integers promoted to float64, float16 to float32);
-    results take ``numpy.result_type`` of that and the input's (promoted) dtype.
+    ``dtype`` follows the kernel (integers promoted to float64, float16 to float32, other
+    byte orders to the native one); results take ``numpy.result_type`` of that and the
+    input's (promoted) dtype, and every realisation accumulates in that result dtype.
+
+    What the operator keeps never changes behind the user's back: it copies the kernel
+    (``op.kernel`` is read-only), :meth:`matrix` returns a new copy of its cached matrix,
+    and results are fresh arrays.  An empty batch (a leading axis of length 0 in
+    :meth:`apply`, zero columns in ``matmat``) gives an empty result of the right shape.
+    An application whose estimated memory (:func:`convops.cost.work_bytes`) exceeds
+    ``convops.get_config().max_work_bytes`` is refused before anything is allocated.
+
+    Non-finite values: NaN and inf propagate as the linear algebra says in ``"direct"``
+    and ``"matrix"`` (an output is non-finite where its window reads one).  The FFT
+    realisation mixes every input into every frequency, so one non-finite input (or
+    kernel entry) makes every output NaN; it warns (``RuntimeWarning``) when that
+    happens.  ``method="auto"`` chooses by speed alone and may pick ``"fft"``: pass
+    ``method="direct"`` for data that may hold non-finite values.
 
     Examples
     --------
@@ -158,8 +175,13 @@ class ConvOperator(LinearOperator):
         self, kernel: np.ndarray, geometry: ConvGeometry, method, shared: _Shared | None = None
     ):
         dtype = normalize_dtype(kernel.dtype)
-        kernel = kernel.astype(dtype, copy=False)
-        self._shared = shared if shared is not None else _Shared(kernel, geometry, method)
+        if shared is None:
+            # the operator's own read-only copy: writing into the array the user passed (or
+            # into op.kernel) can change no realisation behind the user's back
+            kernel = np.array(kernel, dtype=dtype, order="C", copy=True)
+            kernel.setflags(write=False)
+            shared = _Shared(kernel, geometry, method)
+        self._shared = shared
         self.geometry = geometry
         self._adjoint_op: ConvOperator | None = None  # built once: solvers call rmatvec often
         # scipy-stubs declare no LinearOperator.__init__; scipy's documented subclass
@@ -205,12 +227,15 @@ class ConvOperator(LinearOperator):
         g = self.geometry
         batch = batch_in.shape[0]
         dtype = self._result_dtype(batch_in)
+        if batch == 0:  # an empty batch has an empty result (PyTorch's behaviour)
+            return np.zeros((0, *self.output_shape), dtype=dtype)
+        check_work(work_bytes(g, batch, dtype, self.method), f"applying this {self!r}")
         x = batch_in.astype(dtype, copy=False)
         if not g.multichannel:
             x = x.reshape((batch, 1) + x.shape[1:])
-        kernel = self._shared.canonical
-        if self.method != "matrix":  # the cached matrix keeps the kernel's own dtype
-            kernel = kernel.astype(dtype, copy=False)
+        # every realisation accumulates in the result dtype (a float32 kernel on float64
+        # data folds its border taps in float64, also in the matrix realisation)
+        kernel = self._shared.canonical.astype(dtype, copy=False)
         realisation = REALISATIONS[self.method]
         run = realisation.adjoint if g.transposed else realisation.forward
         out = run(x, kernel, g, self._shared.cache)
@@ -266,7 +291,7 @@ class ConvOperator(LinearOperator):
         X = np.asarray(X)
         batch = X.shape[1]
         out = self._run(np.reshape(X.T, (batch,) + self.input_shape))
-        return out.reshape(batch, -1).T
+        return out.reshape(batch, self.shape[0]).T
 
     def _rmatvec(self, x):
         return self.H._matvec(x)
@@ -292,7 +317,15 @@ class ConvOperator(LinearOperator):
 
     # --- explicit forms ----------------------------------------------------------------------
     def matrix(self) -> sp.csr_array:
-        """The operator's matrix as a ``scipy.sparse.csr_array`` (``A``, or ``Aᴴ`` for ``A.H``)."""
+        """The operator's matrix as a ``scipy.sparse.csr_array`` (``A``, or ``Aᴴ`` for ``A.H``).
+
+        The matrix is built once and kept; each call returns a new copy of it (O(nnz)),
+        which the caller may change freely.
+        """
+        # a copy: changing the returned matrix cannot change what the operator computes
+        return self._cached_matrix().copy()
+
+    def _cached_matrix(self) -> sp.csr_array:
         shared = self._shared
         if self.geometry.transposed:
             return adjoint_matrix_of(shared.canonical, self.geometry, shared.cache)
@@ -308,7 +341,7 @@ class ConvOperator(LinearOperator):
                 f"limit max_bytes={max_bytes} ({max_bytes / 2**30:.2f} GiB); use op.matrix() "
                 "(sparse) or apply the operator itself (op @ x, op.apply(x))"
             )
-        return self.matrix().toarray()
+        return self._cached_matrix().toarray()
 
     def todense(self, max_bytes: int = DENSE_LIMIT_BYTES) -> np.ndarray:
         """Same as :meth:`toarray`."""

@@ -34,6 +34,7 @@ from .._validate import (
     validate_number,
 )
 from ..operators import ConvOperator
+from ..realisations.workspace import check_work
 from ..text import format_value
 from ._common import validate_auto_flag
 from .animation_frames import (
@@ -44,6 +45,7 @@ from .animation_frames import (
     Grid,
     Story,
     grid_extents,
+    story_bytes,
     story_forward,
     story_fractional,
     story_scatter,
@@ -499,6 +501,8 @@ def animate(
     precision = validate_int(precision, "precision", minimum=0)
     interval = validate_number(interval, "interval", minimum=0, exclusive=True)
     x = _default_data(op.input_shape, data, "data")
+    # every frame keeps the grid it fills: refuse what would not fit before building it
+    check_work(story_bytes(g, fractional), "the frames of this animation")
     show = values is True or (
         values == "auto" and max(grid_extents(g, fractional)) <= AUTO_VALUES_LIMIT[g.ndim]
     )

@@ -22,6 +22,7 @@ every value and their results.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -41,6 +42,7 @@ __all__ = [
     "Story",
     "full_padded_geometry",
     "grid_extents",
+    "story_bytes",
     "story_forward",
     "story_fractional",
     "story_scatter",
@@ -128,6 +130,22 @@ def full_padded_geometry(g: ConvGeometry) -> ConvGeometry:
 def _fractional_extent(g: ConvGeometry) -> tuple[int, ...]:
     """Length ``n + d·(k − 1)`` of the zero-inserted, padded ``z̃`` per axis."""
     return tuple(n + e - 1 for n, e in zip(g.spatial_in, g.span, strict=True))
+
+
+def story_bytes(g: ConvGeometry, fractional: bool) -> int:
+    """Memory (bytes) a story of ``g`` keeps, estimated from the shapes before it is built.
+
+    A story stores, for each of its ``F`` frames, the values of the grid being filled and
+    the kernel footprint: ``F × (cells + 2·K)`` numbers, with ``F`` the outputs of ``A``
+    (the gather), of ``A*``'s inputs (the scatter) or of the zero-inserted grid's outputs
+    (the fractional view), so it grows with frames × cells.
+    """
+    padded = math.prod(n + lo + hi for n, (lo, hi) in zip(g.spatial_in, g.padding, strict=True))
+    n, m = math.prod(g.spatial_in), math.prod(g.spatial_out)
+    cells = padded + n + m + (math.prod(_fractional_extent(g)) if fractional else 0)
+    frames = n if fractional else m  # the fractional view has a frame per output of A*
+    taps = math.prod(g.kernel_size)
+    return 8 * frames * (cells + 2 * taps) + 8 * cells
 
 
 def grid_extents(g: ConvGeometry, fractional: bool) -> list[int]:

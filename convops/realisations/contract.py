@@ -36,10 +36,13 @@ class RealisationCache:
 
     Attributes
     ----------
-    matrix : scipy.sparse.csr_array or None
-        matrix: the CSR matrix of ``A`` (also what ``ConvOperator.matrix()`` returns).
-    matrix_adjoint : scipy.sparse.csr_array or None
-        matrix: a CSR copy of ``Aᴴ`` (10–40 % faster to apply than the CSC view of ``A``).
+    matrices : dict
+        matrix: the CSR matrix of ``A``, keyed by its dtype string (one per dtype the
+        operator computed in: a float32 kernel on float64 data has a float64 matrix).
+        ``ConvOperator.matrix()`` returns a copy of the one in the kernel's dtype.
+    adjoint_matrices : dict
+        matrix: CSR copies of ``Aᴴ`` (10–40 % faster to apply than the CSC view of ``A``),
+        keyed the same way.
     direct_plans : dict
         direct: the tap plans, keyed by ``(adjoint, clipped)`` (``clipped``: the source is
         the unpadded input, i.e. the zero boundary).
@@ -55,8 +58,8 @@ class RealisationCache:
         ``(real, kernel dtype string, shift, adjoint)``.
     """
 
-    matrix: sp.csr_array | None = None
-    matrix_adjoint: sp.csr_array | None = None
+    matrices: dict[str, sp.csr_array] = field(default_factory=dict)
+    adjoint_matrices: dict[str, sp.csr_array] = field(default_factory=dict)
     direct_plans: dict[tuple[bool, bool], DirectPlan] = field(default_factory=dict)
     direct_weights: dict[tuple[int, str], np.ndarray] = field(default_factory=dict)
     fft_spectra: dict[tuple[bool, str, tuple[int, ...]], np.ndarray] = field(default_factory=dict)

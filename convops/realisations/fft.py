@@ -42,6 +42,7 @@ What makes it fast (each exact, not an approximation):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -373,6 +374,29 @@ def _split_shapes(spatial, fold, strides):
     return tuple(data), tuple(mult)
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    # one cheap reduction decides almost always: NaN and inf survive a sum; a non-finite
+    # sum of finite values (overflow) is settled by the exact, slower test
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(a)):
+            return True
+    return bool(np.isfinite(a).all())
+
+
+def _warn_if_non_finite(data: np.ndarray, kernel: np.ndarray) -> None:
+    """Warn that one non-finite value spreads over every output of the FFT realisation."""
+    for what, a in (("input", data), ("kernel", kernel)):
+        if not _all_finite(a):
+            warnings.warn(
+                f"the {what} holds non-finite values (NaN or inf): the FFT realisation mixes "
+                "every value into every frequency, so every output becomes NaN; use "
+                "method='direct' (or 'matrix') to keep them where the linear algebra puts them",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return
+
+
 def forward(
     x: np.ndarray,
     kernel: np.ndarray,
@@ -387,6 +411,7 @@ def forward(
     inverse transform on that axis.
     """
     cache = RealisationCache() if cache is None else cache
+    _warn_if_non_finite(x, kernel)
     real = _is_real(x, kernel)
     grid, D = geometry.fft_shape, geometry.ndim
     dtype = np.result_type(x.dtype, kernel.dtype)
@@ -425,6 +450,7 @@ def adjoint(
     ``s`` times (spectral replication), which costs ``1/s`` of that transform.
     """
     cache = RealisationCache() if cache is None else cache
+    _warn_if_non_finite(y, kernel)
     real = _is_real(y, kernel)
     grid, D = geometry.fft_shape, geometry.ndim
     dtype = np.result_type(y.dtype, kernel.dtype)

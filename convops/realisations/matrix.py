@@ -26,62 +26,74 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..geometry import ConvGeometry
+from ..structure import structural_nnz
 from .contract import RealisationCache
+from .workspace import check_work
 
 __all__ = ["adjoint", "adjoint_matrix_of", "build", "forward", "matrix_of"]
 
 
-def _slab(
-    q0: np.ndarray, rest_col: np.ndarray, rest_valid: np.ndarray, cin_g: int, n_sp: int, row0: int
-):
-    """Columns, flat tap indices and per-row counts of the slab with first-axis sources ``q0``.
+#: Entries of the border slabs gathered in one vectorised step; more are done in chunks.
+BORDER_CHUNK_ENTRIES = 1 << 22
 
-    Entries are ordered as in a CSR row: rows ``(o₁, …)`` outermost, then the input
-    channel ``ci``, then the taps ``(t₀, t₁, …)``; ``rest_col``/``rest_valid`` are the
-    ``(m₁…, k₁…)`` column offsets and validity of the remaining axes.
+
+def _slabs(
+    q0: np.ndarray, rest_col: np.ndarray, rest_valid: np.ndarray, cin_g: int, n_sp: int, row0: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Columns, flat tap indices and per-row counts of the slabs with first-axis sources ``q0``.
+
+    ``q0`` is ``(r, k₀)``: the first-axis source index of each tap for ``r`` values of
+    ``o₀`` at once.  Entries are ordered as in CSR rows: ``o₀`` outermost, then the rows
+    ``(o₁, …)``, then the input channel ``ci``, then the taps ``(t₀, t₁, …)``;
+    ``rest_col``/``rest_valid`` are the ``(m₁…, k₁…)`` column offsets and validity of the
+    remaining axes.  Returns the columns and taps of the valid entries (flat, in that
+    order) and the entry count of every row, shape ``(r·Π m_rest,)``.
     """
-    Dm = (rest_col.ndim) // 2
+    Dm = rest_col.ndim // 2
     m_rest, k_rest = rest_col.shape[:Dm], rest_col.shape[Dm:]
-    k0 = q0.shape[0]
+    r, k0 = q0.shape
     K_rest = int(np.prod(k_rest, dtype=np.int64))
-    shape = m_rest + (cin_g, k0) + k_rest
-    ones = (1,) * Dm
+    ones, tail = (1,) * Dm, (1,) * len(k_rest)
+    shape = (r, *m_rest, cin_g, k0, *k_rest)
     col = (
-        (np.arange(cin_g, dtype=np.int64) * n_sp).reshape(ones + (cin_g, 1) + (1,) * len(k_rest))
-        + (q0.astype(np.int64) * row0).reshape(ones + (1, k0) + (1,) * len(k_rest))
-        + rest_col.reshape(m_rest + (1, 1) + k_rest)
+        (np.arange(cin_g, dtype=np.int64) * n_sp).reshape((1, *ones, cin_g, 1, *tail))
+        + (q0.astype(np.int64) * row0).reshape((r, *ones, 1, k0, *tail))
+        + rest_col.reshape((1, *m_rest, 1, 1, *k_rest))
     )
-    valid = (q0 >= 0).reshape(ones + (1, k0) + (1,) * len(k_rest)) & rest_valid.reshape(
-        m_rest + (1, 1) + k_rest
+    valid = (q0 >= 0).reshape((r, *ones, 1, k0, *tail)) & rest_valid.reshape(
+        (1, *m_rest, 1, 1, *k_rest)
     )
-    tap = np.arange(cin_g * k0 * K_rest, dtype=np.int64).reshape((cin_g, k0) + k_rest)
+    tap = np.arange(cin_g * k0 * K_rest, dtype=np.int64).reshape((1, *ones, cin_g, k0, *k_rest))
     col, valid = np.broadcast_arrays(col, valid)
     tap = np.broadcast_to(tap, shape)
-    counts = valid.reshape(m_rest + (-1,)).sum(axis=-1)
+    counts = valid.reshape(r * int(np.prod(m_rest, dtype=np.int64)), -1).sum(axis=1)
     if valid.all():
-        return col.reshape(-1), tap.reshape(-1), counts.reshape(-1)
-    return col[valid], tap[valid], counts.reshape(-1)
+        return col.reshape(-1), tap.reshape(-1), counts
+    return col[valid], tap[valid], counts
 
 
 def build(kernel: np.ndarray, geometry: ConvGeometry) -> sp.csr_array:
     """The CSR matrix of the convolution ``A`` (always ``A``, whatever ``geometry.transposed``).
 
     ``kernel`` is the canonical ``(C_out, C_in/groups, *k)`` array with ``flip`` applied.
+    Time and memory are proportional to the stored entries (plus one ``indptr`` entry per
+    row): the interior slabs are one pattern shifted, the border slabs are gathered in
+    chunks of :data:`BORDER_CHUNK_ENTRIES`, and the output channels repeat channel 0's
+    columns with their group's offset.
     """
     D = geometry.ndim
     n, m, k = geometry.spatial_in, geometry.spatial_out, geometry.kernel_size
     g = geometry.groups
     cout, cin = geometry.out_channels, geometry.in_channels
     cin_g, cout_g = cin // g, cout // g
-    n_sp = int(np.prod(n))
-    rows = cout * int(np.prod(m))
+    n_sp = int(np.prod(n, dtype=np.int64))
+    rows = cout * int(np.prod(m, dtype=np.int64))
     cols = cin * n_sp
-    nnz_max = rows * cin_g * int(np.prod(k))
+    nnz_max = rows * cin_g * int(np.prod(k, dtype=np.int64))
     index_dtype = np.int32 if max(cols, nnz_max) < 2**31 - 1 else np.int64
     zeros = geometry.boundary == "zeros"
 
-    tabs = [geometry.source_table(a) for a in range(D)]
-    strides_in = [int(np.prod(n[a + 1 :])) for a in range(D)]
+    strides_in = [int(np.prod(n[a + 1 :], dtype=np.int64)) for a in range(D)]
     # the remaining axes' column offsets and validity, shape (m₁…, k₁…)
     Dm = D - 1
     rest_col = np.zeros((1,) * (2 * Dm), dtype=np.int64)
@@ -89,60 +101,94 @@ def build(kernel: np.ndarray, geometry: ConvGeometry) -> sp.csr_array:
     for a in range(1, D):
         shape = [1] * (2 * Dm)
         shape[a - 1], shape[Dm + a - 1] = m[a], k[a]
-        tab = tabs[a].reshape(shape)
+        tab = geometry.source_table(a).reshape(shape)
         rest_valid = rest_valid & (tab >= 0)
         rest_col = rest_col + tab.astype(np.int64) * strides_in[a]
     rest_col = np.broadcast_to(rest_col, m[1:] + k[1:])
     rest_valid = np.broadcast_to(rest_valid, m[1:] + k[1:])
+    rows_per_slab = int(np.prod(m[1:], dtype=np.int64))
+    slab_entries = rows_per_slab * cin_g * int(np.prod(k, dtype=np.int64))
 
-    # first axis: which o₀ read the input without wrapping or folding ("interior")
+    # first axis: the o₀ whose taps all read inside the input (no padding, no wrap, no
+    # fold) form one contiguous "interior" range, found from the geometry in O(1): o₀·s₀ −
+    # lo₀ >= 0 and o₀·s₀ − lo₀ + d₀·(k₀ − 1) <= n₀ − 1.  An interior o₀'s slab is the first
+    # interior slab's pattern shifted by s₀·(o₀ − o₀') input rows.  The border o₀ (a few
+    # kernel widths) are gathered in chunks of at most BORDER_CHUNK_ENTRIES entries.
     s0, d0, lo0 = geometry.stride[0], geometry.dilation[0], geometry.padding[0][0]
-    o0 = np.arange(m[0])
-    straight = o0[:, None] * s0 - lo0 + np.arange(k[0])[None, :] * d0
-    interior = ((tabs[0] == straight) & (tabs[0] >= 0)).all(axis=1)
-    # runs of equal class: an interior run shares one pattern; a border o₀ is its own run
-    runs = []  # (start, stop, interior?)
-    start = 0
-    for i in range(1, m[0] + 1):
-        if i == m[0] or not (interior[i] and interior[start]):
-            runs.append((start, i, bool(interior[start])))
-            start = i
-    patterns = {}  # run start → (columns, taps, counts) of its first slab
-    for a, _, _ in runs:
-        patterns[a] = _slab(tabs[0][a], rest_col, rest_valid, cin_g, n_sp, strides_in[0])
-    slab_nnz = {a: patterns[a][0].size for a, _, _ in runs}
-    per_channel = sum(slab_nnz[a] * (b - a) for a, b, _ in runs)
+    first = min(m[0], -(-lo0 // s0))
+    last = (n[0] - 1 + lo0 - d0 * (k[0] - 1)) // s0  # the last interior o₀ (may be < first)
+    stop = max(first, min(m[0], last + 1))
+    chunk = max(1, BORDER_CHUNK_ENTRIES // max(slab_entries, 1))
+    pieces: list[tuple[int, int, bool]] = []  # (first o₀, stop, interior?)
+    for a, b in ((0, first), (stop, m[0])):
+        pieces += [(c, min(c + chunk, b), False) for c in range(a, b, chunk)]
+    if stop > first:
+        pieces.append((first, stop, True))
+    pieces.sort()
+    taps0 = np.arange(k[0], dtype=np.int64) * d0
+
+    def first_axis_table(a: int, b: int) -> np.ndarray:
+        # the (b − a, k₀) source indices of rows a..b−1, mapped by the boundary
+        o = np.arange(a, b, dtype=np.int64)[:, None] * s0
+        return geometry.boundary_index(0, o + taps0[None, :])
+
+    slabs = [
+        _slabs(
+            first_axis_table(a, a + 1 if inner else b),
+            rest_col,
+            rest_valid,
+            cin_g,
+            n_sp,
+            strides_in[0],
+        )
+        for a, b, inner in pieces
+    ]
+
+    # where each piece's entries start in channel 0's part of the CSR arrays
+    sizes = [
+        col.size * (b - a if inner else 1)
+        for (a, b, inner), (col, _, _) in zip(pieces, slabs, strict=True)
+    ]
+    per_channel = int(sum(sizes))
     nnz = cout * per_channel
-
-    counts = np.concatenate([np.tile(patterns[a][2], b - a) for a, b, _ in runs])
-    indptr = np.zeros(rows + 1, dtype=index_dtype)
-    np.cumsum(np.tile(counts, cout), out=indptr[1:])
-
-    # output channel 0's columns (group offset 0), written run by run; the other output
-    # channels repeat them shifted by their group's column offset
-    indices = np.empty(nnz, dtype=index_dtype)
-    data = np.empty(nnz, dtype=kernel.dtype)
-    pos = 0
-    for a, b, _ in runs:
-        L = slab_nnz[a]
-        block = indices[pos : pos + L * (b - a)].reshape(b - a, L)
-        shifts = ((np.arange(a, b) - a) * (s0 * strides_in[0])).astype(index_dtype)
-        np.add(patterns[a][0].astype(index_dtype)[None, :], shifts[:, None], out=block)
-        pos += L * (b - a)
+    rows0 = rows // cout
+    indptr_all = np.empty(rows + 1, dtype=index_dtype)
+    indptr_all[0] = 0
+    indptr = indptr_all[1:].reshape(cout, rows0)  # row ends, channel by channel
+    indices = np.empty((cout, per_channel), dtype=index_dtype)
+    data = np.empty((cout, per_channel), dtype=kernel.dtype)
     flat_kernel = kernel.reshape(cout, -1)
-    for co in range(cout):  # a loop over output channels; each writes one contiguous block
-        start = co * per_channel
-        if co:
+    pos = 0
+    for (a, b, inner), (col, tap, cnt), size in zip(pieces, slabs, sizes, strict=True):
+        r0, r1 = a * rows_per_slab, b * rows_per_slab
+        if inner:  # (rows of the run, entries of one slab): one pattern, shifted rows apart
+            R, L = b - a, col.size
+            block = indices[0, pos : pos + size].reshape(R, L)
+            shifts = np.arange(R, dtype=index_dtype) * index_dtype(s0 * strides_in[0])
+            np.add(col.astype(index_dtype)[None, :], shifts[:, None], out=block)
+            data[:, pos : pos + size].reshape(cout, R, L)[...] = flat_kernel[:, tap][:, None, :]
+            # row ends: the slab's own, shifted by a slab per o₀ (no per-row counts needed)
+            ends = np.cumsum(cnt).astype(index_dtype) + index_dtype(pos)
             np.add(
-                indices[:per_channel],
-                index_dtype((co // cout_g) * cin_g * n_sp),
-                out=indices[start : start + per_channel],
+                (np.arange(R, dtype=index_dtype) * index_dtype(L))[:, None],
+                ends[None, :],
+                out=indptr[0, r0:r1].reshape(R, rows_per_slab),
             )
-        pos = start
-        for a, b, _ in runs:
-            L = slab_nnz[a]
-            data[pos : pos + L * (b - a)].reshape(b - a, L)[...] = flat_kernel[co][patterns[a][1]]
-            pos += L * (b - a)
+        else:
+            indices[0, pos : pos + size] = col
+            data[:, pos : pos + size] = flat_kernel[:, tap]
+            indptr[0, r0:r1] = np.cumsum(cnt) + pos
+        pos += size
+    if cout > 1:  # channel c's rows end c·per_channel entries later
+        offsets = (np.arange(1, cout, dtype=np.int64) * per_channel).astype(index_dtype)
+        np.add(indptr[:1], offsets[:, None], out=indptr[1:])
+    indptr = indptr_all
+    # the other output channels repeat channel 0's columns, shifted to their group's inputs
+    if cout > 1:
+        group_offset = ((np.arange(1, cout) // cout_g) * (cin_g * n_sp)).astype(index_dtype)
+        np.add(indices[:1], group_offset[:, None], out=indices[1:])
+    indices = indices.reshape(nnz)
+    data = data.reshape(nnz)
 
     A = sp.csr_array((data, indices, indptr), shape=(rows, cols))
     if zeros:
@@ -162,20 +208,38 @@ def _apply(matrix: sp.csr_array, v: np.ndarray, out_shape: tuple[int, ...]) -> n
 
 
 def matrix_of(kernel: np.ndarray, geometry: ConvGeometry, cache: RealisationCache) -> sp.csr_array:
-    """The CSR matrix of ``A``, built once and kept in ``cache.matrix``."""
-    if cache.matrix is None:
-        cache.matrix = build(kernel, geometry)
-    return cache.matrix
+    """The CSR matrix of ``A`` in ``kernel.dtype``, built once and kept in ``cache.matrices``.
+
+    One matrix per dtype: a float32 kernel applied to float64 data is built (and its
+    folded border taps summed) in float64, so the result is as exact as the other
+    realisations'.  The build is refused up front when its entries would exceed
+    ``max_work_bytes``.
+    """
+    key = kernel.dtype.str
+    A = cache.matrices.get(key)
+    if A is None:
+        g = geometry
+        # indptr (one entry per row) and the per-axis (m, k) source tables come first
+        tables = sum(m * k for m, k in zip(g.spatial_out, g.kernel_size, strict=True))
+        check_work(8 * (g.shape[0] + 1) + 3 * 8 * tables, "building this matrix")
+        nnz = structural_nnz(geometry)
+        index_bytes = 4 if max(geometry.shape[1], nnz) < 2**31 - 1 else 8
+        # entries and indices, twice (the build, then the duplicates summed for folds)
+        check_work(2 * nnz * (kernel.dtype.itemsize + index_bytes), "building this matrix")
+        A = cache.matrices[key] = build(kernel, geometry)
+    return A
 
 
 def adjoint_matrix_of(
     kernel: np.ndarray, geometry: ConvGeometry, cache: RealisationCache
 ) -> sp.csr_array:
-    """The CSR matrix of ``Aᴴ``, built once from ``A`` and kept in ``cache.matrix_adjoint``."""
-    if cache.matrix_adjoint is None:
+    """The CSR matrix of ``Aᴴ`` in ``kernel.dtype``, built once from ``A`` (``cache.adjoint_matrices``)."""
+    key = kernel.dtype.str
+    AH = cache.adjoint_matrices.get(key)
+    if AH is None:
         # a CSR copy of the transpose: 10–40% faster than multiplying by the CSC view
-        cache.matrix_adjoint = sp.csr_array(matrix_of(kernel, geometry, cache).conj().T)
-    return cache.matrix_adjoint
+        AH = cache.adjoint_matrices[key] = sp.csr_array(matrix_of(kernel, geometry, cache).conj().T)
+    return AH
 
 
 def forward(

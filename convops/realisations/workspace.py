@@ -47,6 +47,7 @@ __all__ = [
     "ConfigChange",
     "Purpose",
     "WorkspaceConfig",
+    "check_work",
     "configure",
     "get_config",
     "scratch",
@@ -67,6 +68,14 @@ FFT_THREADS_MIN_POINTS = 1 << 18
 def _default_threads() -> int:
     # more than 8 threads did not speed the memory-bound tap loop up further
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _default_max_work_bytes() -> int:
+    """Three quarters of the machine's physical memory (16 GiB where it cannot be read)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) * 3 // 4
+    except (AttributeError, OSError, ValueError):  # not POSIX, or the value is unknown
+        return 16 * 2**30
 
 
 @dataclass(frozen=True)
@@ -96,12 +105,20 @@ class WorkspaceConfig:
         ``None`` (default) lets :func:`convops.realisations.direct.row_gemm_pays` choose
         from the memory each moves; ``True`` forces the row-wise product (one GEMM per
         kernel row), ``False`` the full im2col.  Forcing is for tests and benchmarks.
+    max_work_bytes : int
+        The memory one computation may need: an application of an operator (its input,
+        output and work arrays, estimated by :func:`convops.cost.work_bytes`), a CSR
+        matrix built (its entries and indices), a kernel spectrum.  Anything estimated
+        above it is refused with a ``ValueError`` before a byte is allocated, instead of
+        a ``MemoryError`` after trying, or the kernel's out-of-memory killer.  Default:
+        three quarters of the machine's physical memory; ``>= 1``.
     """
 
     threads: int = _default_threads()
     fft_workers: int = -1
     scratch_max_bytes: int = 64 * 2**20
     row_gemm: bool | None = None
+    max_work_bytes: int = _default_max_work_bytes()
 
     def __post_init__(self) -> None:
         # frozen: the validated (normalised) values are set through object.__setattr__
@@ -120,6 +137,9 @@ class WorkspaceConfig:
         )
         if self.row_gemm is not None:
             object.__setattr__(self, "row_gemm", validate_bool(self.row_gemm, "row_gemm"))
+        object.__setattr__(
+            self, "max_work_bytes", validate_int(self.max_work_bytes, "max_work_bytes", minimum=1)
+        )
 
 
 _config = WorkspaceConfig()
@@ -170,7 +190,8 @@ def configure(**changes: object) -> ConfigChange:
     ----------
     **changes
         Any of the fields of :class:`WorkspaceConfig`: ``threads``, ``fft_workers``,
-        ``scratch_max_bytes``, ``row_gemm``.  Fields not given keep their value.
+        ``scratch_max_bytes``, ``row_gemm``, ``max_work_bytes``.  Fields not given keep
+        their value.
 
     Returns
     -------
@@ -206,6 +227,21 @@ def configure(**changes: object) -> ConfigChange:
         previous = _config
         _config = replace(previous, **changes)  # type: ignore[arg-type]
         return ConfigChange(previous, _config)
+
+
+def check_work(nbytes: int, what: str) -> None:
+    """Refuse ``what`` before it runs if it needs more than ``max_work_bytes``.
+
+    ``nbytes`` is an estimate made from shapes alone (Python integers: it cannot
+    overflow), so the refusal comes before any allocation.
+    """
+    limit = _config.max_work_bytes
+    if nbytes > limit:
+        raise ValueError(
+            f"{what} would need about {nbytes / 2**30:.3g} GiB, over the limit "
+            f"max_work_bytes={limit} ({limit / 2**30:.3g} GiB); use smaller sizes, or raise "
+            "the limit with convops.configure(max_work_bytes=...) if the machine has the memory"
+        ) from None
 
 
 # ----------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ by zero-padding first: place ``x`` at offset ``lo`` in a grid of size ``N >= n +
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,6 +53,7 @@ from .._validate import (
 )
 from ..geometry import dilated_span, make_geometry
 from ..realisations.fft import dilated_spectrum, group_blocks, mix_blocks
+from ..realisations.workspace import check_work
 
 __all__ = [
     "circular_conv_spectrum",
@@ -138,6 +140,9 @@ def kernel_spectrum(
                 f"dilation {dilations[axis]})"
             )
     w = kernel.astype(normalize_dtype(kernel.dtype), copy=False)
+    # the dilated kernel on the grid, its transform and the result: three grid-sized arrays
+    points = math.prod(grid) * math.prod(w.shape[: w.ndim - len(grid)])
+    check_work(3 * 16 * points, f"the kernel spectrum on the grid {grid}")
     if flip:  # Σ_t w[t] e^{−2πi f·t·d/N} = conj(Σ_t conj(w[t]) e^{+2πi f·t·d/N})
         h = np.conj(dilated_spectrum(np.conj(w), dilations, grid))
     else:

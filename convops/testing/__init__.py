@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
+from .._validate import validate_number, validate_rng
+
 __all__ = ["default_rtol", "dot_test"]
 
 
@@ -59,10 +61,17 @@ def dot_test(
     AssertionError
         With both inner products and the error when it exceeds ``rtol``.
     """
-    rng = np.random.default_rng(rng)
+    if not all(hasattr(op, a) for a in ("shape", "dtype", "matvec", "rmatvec")):
+        raise TypeError(
+            f"op must be a LinearOperator (shape, dtype, matvec, rmatvec); got {type(op).__name__}"
+        )
+    rng = validate_rng(rng)
     dtype = np.dtype(op.dtype)
     if rtol is None:
         rtol = default_rtol(dtype)
+    else:
+        rtol = validate_number(rtol, "rtol", minimum=0, exclusive=True)
+    atol = validate_number(atol, "atol", minimum=0)
     complex_ = dtype.kind == "c"
     rows, cols = op.shape
     x = _random(rng, cols, complex_).astype(dtype if dtype.kind in "fc" else np.float64)
