@@ -182,15 +182,12 @@ def build(kernel: np.ndarray, geometry: ConvGeometry) -> sp.csr_array:
     if cout > 1:  # channel c's rows end c·per_channel entries later
         offsets = (np.arange(1, cout, dtype=np.int64) * per_channel).astype(index_dtype)
         np.add(indptr[:1], offsets[:, None], out=indptr[1:])
-    indptr = indptr_all
     # the other output channels repeat channel 0's columns, shifted to their group's inputs
     if cout > 1:
         group_offset = ((np.arange(1, cout) // cout_g) * (cin_g * n_sp)).astype(index_dtype)
         np.add(indices[:1], group_offset[:, None], out=indices[1:])
-    indices = indices.reshape(nnz)
-    data = data.reshape(nnz)
 
-    A = sp.csr_array((data, indices, indptr), shape=(rows, cols))
+    A = sp.csr_array((data.reshape(nnz), indices.reshape(nnz), indptr_all), shape=(rows, cols))
     if zeros:
         A.has_sorted_indices = True
         A.has_canonical_format = True
