@@ -210,8 +210,10 @@ def work_bytes(geometry: ConvGeometry, batch: int, dtype: DTypeLike, method: str
     Computed from the shapes alone, with Python integers, before anything is allocated:
     the input and the output, plus what the realisation works on —
 
-    * ``"direct"``: the padded source and the padded destination (the boundary's pad and
-      fold), and for channels the im2col columns, which are chunked to at most
+    * ``"direct"``: the padded source and destination (for the zero boundary only the
+      positions the taps read, at most ``m·k`` per axis besides the input; for the others
+      the whole padded extent, which the pad and the fold hold), and for channels the
+      im2col columns, which are chunked to at most
       :data:`convops.realisations.direct.IM2COL_BUDGET_BYTES`;
     * ``"fft"``: every channel's transform on the FFT grid (complex), twice (the
       transform and the product), and the cached kernel spectrum with its multiplier;
@@ -228,10 +230,20 @@ def work_bytes(geometry: ConvGeometry, batch: int, dtype: DTypeLike, method: str
     batch = max(int(batch), 1)
     cin, cout = g.in_channels, g.out_channels
     n, m = math.prod(g.spatial_in), math.prod(g.spatial_out)
-    padded = math.prod(e + lo + hi for e, (lo, hi) in zip(g.spatial_in, g.padding, strict=True))
     total = batch * (cin * n + cout * m) * item
     if method == "direct":
-        total += batch * (cin + cout) * padded * item
+        if g.boundary == "zeros":
+            # only what the taps read is zero-padded (polyphase components for a stride):
+            # at most m·k positions per axis besides the input's own n
+            read = math.prod(
+                min(e, mi * k + n_a)
+                for e, mi, k, n_a in zip(
+                    g.padded_extent, g.spatial_out, g.kernel_size, g.spatial_in, strict=True
+                )
+            )
+        else:  # the boundary's pad (A) and fold (A*) hold the whole padded extent
+            read = math.prod(g.padded_extent)
+        total += batch * (cin + cout) * read * item
         if g.multichannel:
             total += min(IM2COL_BUDGET_BYTES, batch * cin * math.prod(g.kernel_size) * m * item)
     elif method == "fft":

@@ -156,3 +156,26 @@ def test_the_animation_estimate_bounds_what_a_story_keeps(mode, kw):
         if isinstance(v, np.ndarray)
     )
     assert kept <= af.story_bytes(A.geometry, mode == "fractional")
+
+
+@given(
+    n=st.integers(1, 5),
+    k=st.integers(1, 3),
+    stride=st.integers(1, 2**45),
+    rows=st.integers(1, 6),
+    lo=st.integers(0, 3),
+    ndim=st.integers(1, 2),
+)
+def test_huge_strides_and_paddings_give_small_exact_matrices(n, k, stride, rows, lo, ndim):
+    """Index arithmetic in the matrix builder stays exact (no int32/int64 wrap) when the
+    stride and the padding are astronomically larger than the input."""
+    hi = max(0, (rows - 1) * stride + k - n - lo)  # exactly ``rows`` outputs per axis
+    if n + lo + hi < k:
+        hi = k - n - lo
+    kw = dict(stride=stride, padding=[(lo, hi)] * ndim)
+    w = np.arange(1.0, k**ndim + 1).reshape((k,) * ndim)
+    matrix = convops.ConvOperator(w, (n,) * ndim, method="matrix", **kw)
+    direct = convops.ConvOperator(w, (n,) * ndim, method="direct", **kw)
+    assert matrix.shape[0] <= 36
+    eye = np.eye(matrix.shape[1])
+    np.testing.assert_array_equal(matrix.toarray(), direct @ eye)

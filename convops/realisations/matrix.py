@@ -164,7 +164,10 @@ def build(kernel: np.ndarray, geometry: ConvGeometry) -> sp.csr_array:
         if inner:  # (rows of the run, entries of one slab): one pattern, shifted rows apart
             R, L = b - a, col.size
             block = indices[0, pos : pos + size].reshape(R, L)
-            shifts = np.arange(R, dtype=index_dtype) * index_dtype(s0 * strides_in[0])
+            # consecutive interior rows both read inside the input, so the shift fits the
+            # index dtype whenever there are two of them
+            step = s0 * strides_in[0] if R > 1 else 0
+            shifts = np.arange(R, dtype=index_dtype) * index_dtype(step)
             np.add(col.astype(index_dtype)[None, :], shifts[:, None], out=block)
             data[:, pos : pos + size].reshape(cout, R, L)[...] = flat_kernel[:, tap][:, None, :]
             # row ends: the slab's own, shifted by a slab per o₀ (no per-row counts needed)
