@@ -1,5 +1,6 @@
 """convops: convolution and transposed convolution as one linear map and its adjoint."""
 
+from . import grad
 from .functional import (
     conv,
     conv1d,
@@ -13,15 +14,18 @@ from .functional import (
     conv_transpose_matrix,
 )
 from .geometry import ConvGeometry, make_geometry
+from .kernel_operator import KernelOperator
 from .operators import ConvOperator
 from .realisations.workspace import WorkspaceConfig, configure, get_config
-from .spectral import kernel_spectrum, operator_norm, singular_values
+from .spectral import NormBounds, kernel_spectrum, norm_bounds, operator_norm, singular_values
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvGeometry",
     "ConvOperator",
+    "KernelOperator",
+    "NormBounds",
     "WorkspaceConfig",
     "configure",
     "conv",
@@ -35,8 +39,10 @@ __all__ = [
     "conv_transpose3d",
     "conv_transpose_matrix",
     "get_config",
+    "grad",
     "kernel_spectrum",
     "make_geometry",
+    "norm_bounds",
     "operator_norm",
     "singular_values",
 ]

@@ -226,6 +226,8 @@ def shape_tuple(value: object, name: str) -> tuple[int, ...]:
         shape = tuple(operator.index(v) for v in value)  # type: ignore[attr-defined]
     except TypeError:
         raise TypeError(f"{name} must be a tuple of ints; got {value!r}") from None
+    if not shape:
+        raise ValueError(f"{name}=() is empty: give one size per axis") from None
     if any(v < 1 for v in shape):
         raise ValueError(f"{name}={shape!r} is not allowed: every size must be >= 1") from None
     check_axis_size(shape, name, value)

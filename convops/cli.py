@@ -28,11 +28,12 @@ import textwrap
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 
 import numpy as np
 
-from ._validate import shape_tuple, validate_groups, validate_int, validate_spatial_axes
+from . import syntax
+from ._validate import validate_groups
 from .structure import describe_structure, structural_nnz
 from .text import format_entries, format_matrix, index_labels
 
@@ -108,99 +109,29 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ----------------------------------------------------------------------------------------
-# argument types: each raises ArgumentTypeError with the value and the syntax allowed
+# argument types: the library's syntax (convops.syntax), errors as argparse reports them
 # ----------------------------------------------------------------------------------------
-def _split(text: str, seps: str = "x×X,") -> list[str]:
-    for sep in seps[1:]:
-        text = text.replace(sep, seps[0])
-    return text.split(seps[0])
+T = TypeVar("T")
 
 
-def parse_shape(text: str) -> tuple[int, ...]:
-    """``"4x4"`` → ``(4, 4)``; sizes separated by ``x`` (or ``,``), 1 to 3 of them, each ≥ 1."""
-    try:
-        sizes = tuple(int(p) for p in _split(text.strip()))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a shape: give sizes separated by 'x', e.g. 4x4 or 8x8x8"
-        ) from None
-    try:
-        validate_spatial_axes(len(sizes), "shape", text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{exc} (channels go in --channels)") from None
-    try:
-        return shape_tuple(sizes, "shape")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """``parse`` with its ``ValueError`` turned into argparse's (the message kept whole)."""
 
-
-def parse_ints(text: str) -> int | tuple[int, ...]:
-    """``"2"`` → 2, ``"1,2"`` → ``(1, 2)`` (one per spatial axis)."""
-    try:
-        values = tuple(int(p) for p in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an int or a comma-separated list of ints (one per axis)"
-        ) from None
-    return values[0] if len(values) == 1 else values
-
-
-def parse_padding(text: str) -> str | int | tuple[int | tuple[int, int], ...]:
-    """``valid``/``same``/``full``, an int, or per-axis ``N`` or ``LO:HI`` separated by commas."""
-    text = text.strip()
-    if text in ("valid", "same", "full"):
-        return text
-    entries: list[int | tuple[int, int]] = []
-    try:
-        for part in text.split(","):
-            if ":" in part:
-                lo, hi = part.split(":")
-                entries.append((int(lo), int(hi)))
-            else:
-                entries.append(int(part))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a padding: use valid, same, full, an int, or one entry per "
-            "axis separated by commas, each N or LO:HI (e.g. 1,2 or 0:1,1:0)"
-        ) from None
-    if len(entries) == 1 and isinstance(entries[0], int):
-        return entries[0]
-    return tuple(entries)
-
-
-def parse_channels(text: str) -> tuple[int, int]:
-    """``"CIN:COUT"`` → ``(CIN, COUT)``, both ≥ 1."""
-    try:
-        cin, cout = (int(p) for p in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not CIN:COUT (two ints separated by a colon, e.g. 2:3)"
-        ) from None
-    try:
-        return validate_int(cin, "CIN", minimum=1), validate_int(cout, "COUT", minimum=1)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
-
-
-def _number(text: str) -> complex:
-    for kind in (int, float, complex):
+    def convert(text: str) -> T:
         try:
-            return kind(text)
-        except ValueError:
-            pass
-    raise ValueError(text)
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__
+    return convert
 
 
-def parse_values(text: str) -> np.ndarray:
-    """Comma-separated numbers (ints, floats or complex like ``1+2j``), in C order."""
-    try:
-        values = [_number(p.strip()) for p in text.split(",")]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a list of numbers: {str(exc)!r} is not a number "
-            "(write e.g. 1,2,3 or 0.5,-1,2+1j)"
-        ) from None
-    return np.array(values)
+parse_shape = _argument_type(syntax.parse_shape)
+parse_ints = _argument_type(syntax.parse_ints)
+parse_padding = _argument_type(syntax.parse_padding)
+parse_channels = _argument_type(syntax.parse_channels)
+parse_values = _argument_type(syntax.parse_values)
 
 
 # ----------------------------------------------------------------------------------------
@@ -472,6 +403,96 @@ def cmd_animate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- convops explore (issue 16) ---------------------------------------------------------
+def cmd_explore(args: argparse.Namespace) -> int:
+    """``convops explore``: open the interactive view in a window, or save it (--save)."""
+    kernel = _kernel_array(args, "1..k")
+    if args.save is not None:
+        _use_agg()
+    import matplotlib.pyplot as plt
+
+    from . import plotting
+    from .plotting.explore import is_interactive_canvas
+
+    ex = plotting.explore(
+        kernel=kernel,
+        input_shape=_input_shape(args),
+        stride=args.stride,
+        padding=args.padding,
+        dilation=args.dilation,
+        boundary=args.boundary,
+        flip=args.flip,
+        transposed=args.transpose,
+        spectrum=not args.no_spectrum,
+        controls=args.save is None,
+    )
+    if args.point is not None:
+        ex.point_output(args.point)
+    if args.save is not None:
+        ex.figure.savefig(args.save, dpi=110, bbox_inches="tight")
+        plt.close(ex.figure)
+        print(f"{ex.operator.geometry}")
+        print(f"wrote {args.save}")
+        return 0
+    if not is_interactive_canvas(ex.figure):
+        plt.close(ex.figure)
+        raise CLIError(
+            "no interactive matplotlib backend here (no display, or no GUI toolkit such as "
+            "tkinter): add --save FILE for a picture, or use convops.plotting.explore in a "
+            "notebook with %matplotlib widget (pip install 'convops[interactive]')"
+        )
+    print(f"{ex.operator.geometry}")
+    print("hover or click a cell; close the window to quit")
+    plt.show()
+    return 0
+
+
+def _add_explore_parser(sub: Any, add: AddArgument, formatter: Any) -> None:
+    p = sub.add_parser(
+        "explore",
+        help="open the interactive view: picture, matrix and spectrum, linked",
+        description=_wrap(
+            "Open one window with the padded input, the output, the matrix and the kernel "
+            "spectrum of a small 1D or 2D convolution. Point at an output to see its row "
+            "and the inputs it sums, at an input to see its column and the outputs it "
+            "reaches, at a matrix entry to see its (output, input, tap); the controls "
+            "change the geometry. With --save, write the static picture instead."
+        ),
+        epilog=_GEOMETRY_HELP + "\n\nexamples:\n"
+        "  convops explore --input 5x5 --kernel 3x3 --stride 2 --padding 1\n"
+        "  convops explore --input 7 --kernel 3 --padding 2 --boundary reflect --transpose\n"
+        "  convops explore --input 4x4 --kernel 3x3 --point 1,1 --save explore.png",
+        formatter_class=formatter,
+    )
+    _add_geometry(add, p, values_default="1, 2, ..., k")
+    add(
+        p,
+        "--transpose",
+        "-T",
+        action="store_true",
+        help="start with the transposed convolution (the adjoint)",
+    )
+    add(
+        p,
+        "--point",
+        type=parse_ints,
+        metavar="I,J",
+        help="highlight this entry of the output (its row, the inputs it sums)",
+    )
+    add(p, "--no-spectrum", action="store_true", help="leave out the kernel spectrum panel")
+    add(
+        p,
+        "--save",
+        type=Path,
+        metavar="FILE",
+        help="write the static picture to FILE (PNG, SVG, PDF) instead of opening a window",
+    )
+    p.set_defaults(func=cmd_explore)
+
+
+# --- end of convops explore -------------------------------------------------------------
+
+
 def _relative_difference(a: np.ndarray, b: np.ndarray) -> float:
     """``max|a − b| / max|b|`` (the absolute difference when ``b`` is zero)."""
     difference = float(np.max(np.abs(a - b), initial=0.0))
@@ -731,6 +752,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(p, "--fps", type=float, default=2.0, help="frames per second (default 2)")
     p.set_defaults(func=cmd_animate)
+    _add_explore_parser(sub, add, formatter)  # convops explore (issue 16)
 
     p = sub.add_parser(
         "check",

@@ -364,7 +364,9 @@ def test_tour_list_names_scripts_that_exist(capsys):
     status, out, _ = run_main(["tour", "--list"], capsys)
     assert status == 0
     paths = [Path(line.split()[-1]) for line in out.splitlines()]
-    assert len(paths) == 5 and all(p.is_file() and p.suffix == ".py" for p in paths)
+    from convops.tutorials import TUTORIALS
+
+    assert len(paths) == len(TUTORIALS) and all(p.is_file() and p.suffix == ".py" for p in paths)
 
 
 # ----------------------------------------------------------------------------------------

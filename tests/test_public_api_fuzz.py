@@ -46,6 +46,7 @@ JUNK = st.one_of(
     st.just(np.array([object(), 1], dtype=object)),
     st.lists(st.one_of(st.integers(-3, 3), st.booleans(), st.floats(-2, 2), st.none()), max_size=4),
     st.tuples(st.integers(-3, 5), st.integers(-3, 5)),
+    st.just(()),
     st.just(np.float64(2.0)),
     st.just(np.int64(2)),
     st.just(np.bool_(True)),

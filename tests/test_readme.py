@@ -76,9 +76,9 @@ def test_functional_docstrings_are_in_the_source():
 def test_readme_quick_start_commands():
     text = README.read_text(encoding="utf-8")
     assert 'pip install ".[test]" && convops tour' in text
-    assert "\npython -m pytest\n" in text
+    assert "\npytest\n" in text
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "python -m pytest" in ci and 'pip install ".[test]"' in ci
+    assert "\npytest\n" in ci and 'pip install ".[test]"' in ci
 
 
 def test_readme_contributing_checks_are_what_ci_runs():
@@ -86,7 +86,7 @@ def test_readme_contributing_checks_are_what_ci_runs():
     contributing = text.split("## Contributing", 1)[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert 'pip install -e ".[dev]"' in contributing and "pre-commit install" in contributing
-    for command in ("ruff check .", "ruff format --check .", "mypy", "python -m pytest"):
+    for command in ("ruff check .", "ruff format --check .", "mypy", "pytest"):
         assert f"\n{command}\n" in contributing and command in ci, command
 
 

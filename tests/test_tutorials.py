@@ -31,6 +31,7 @@ EXPECTED = {
         "01_matrix_A_and_transpose.png",
         "01_block_toeplitz_5x5.png",
         "01_padding_stride_dilation.png",
+        "01_explore.png",
     },
     2: {"02_scatter.png"},
     3: {
@@ -48,6 +49,7 @@ EXPECTED = {
         "04_spectrum_stride2.png",
     },
     5: {"05_gradient_descent.png", "05_deconvolution.png"},
+    6: {"06_im2col_matrix.png", "06_reflect_fold.png"},
 }
 PACKAGE_DIR = Path(tutorials.__file__).parent
 #: What is installed: the convops package and its tutorials (in a clone, the top-level

@@ -71,6 +71,7 @@ TUTORIALS: tuple[Tutorial, ...] = (
     Tutorial("t03_strides_and_upsampling", "Strides and upsampling"),
     Tutorial("t04_frequency_domain", "The frequency domain"),
     Tutorial("t05_solving_with_the_operators", "Solving with the operators"),
+    Tutorial("t06_linear_in_the_weights", "Linear in the weights"),
 )
 
 
@@ -320,7 +321,9 @@ def tour(
     """Run the tutorials in order, narrating; list the files written. Returns an exit status.
 
     This is ``convops tour``.  Status 0 when every tutorial ran and all its assertions
-    held, 1 otherwise (the failing tutorial's traceback is printed).
+    held, 1 otherwise (the failing tutorial's traceback is printed).  The whole tour is also
+    written as one page, ``index.html`` in ``out`` (:mod:`convops.tutorials.page`), also
+    when a tutorial failed; the last line printed names it.
     """
     stream = sys.stdout if stream is None else stream
     import matplotlib

@@ -239,6 +239,41 @@ assert np.array_equal(A_pad_s2, A_pad[keep])
 print("\nstride 2 = rows", keep.tolist(), "of the padded stride-1 matrix")
 
 # %% [markdown]
+# ## Explore it: follow one number
+#
+# `convops.plotting.explore` puts the padded input, the output, the matrix and the kernel
+# spectrum in one figure and links them.  Point (hover, or click to pin) at an output entry
+# y[o]: its row of A lights up, with the input entries it reads (the kernel's footprint on
+# the padded input, the weights in the corners) and its sum written out.  Point at an input
+# entry: its column, and the outputs it reaches, which is where the transposed convolution
+# scatters it.  Point at a matrix entry: the (output, input, kernel tap) it stands for.  A
+# switch flips to Aᵀ; the controls change the sizes, stride, padding, dilation and boundary.
+# Try it in a window,
+#
+#     convops explore --input 4x4 --kernel 3x3        # then type --stride 2, padding 1 … in it
+#
+# or in a notebook: `pip install 'convops[interactive]'`, `%matplotlib widget`, then
+# `convops.plotting.explore(op)`.  Without a mouse (as here) the figure is the static picture;
+# below it points at y[0,1], whose row is row 1 of the printed A.
+
+# %% the explorer, pointing at y[0,1]
+from convops.plotting import explore
+
+x_small = np.arange(16).reshape(4, 4) % 4  # the input shown in the picture
+ex = explore(op, data=x_small)
+column = ex.point_input((1, 2))  # x[1,2] is column 6 of A
+assert column.columns == (6,)
+assert column.rows == tuple(np.flatnonzero(PRINTED_A[:, 6]))  # the outputs that read it
+row = ex.point_output((0, 1))  # y[0,1] is row 1 of A
+assert row.rows == (1,)
+assert row.columns == tuple(np.flatnonzero(PRINTED_A[1]))  # the entries of x it reads
+assert row.lines[-1].endswith(f"= {PRINTED_A[1] @ x_small.ravel()}")  # its sum, written out
+print("pointing at y[0,1]:", row.lines[0])
+print("   ", row.lines[1])
+print("   ", row.lines[2])
+save_figure(ex.figure, "01_explore.png")
+
+# %% [markdown]
 # ## On the command line
 #
 #     convops matrix --input 4x4 --kernel 3x3               # A, as printed above

@@ -21,6 +21,10 @@ where it draws one panel, and never calls ``plt.show()``.
                         land on each output pixel (computed in :mod:`convops.structure`)
 :func:`plot_overlap`    those counts drawn: the checkerboard of 3×3 kernels with stride 2
                         (:mod:`.overlap`)
+:func:`explore`         one interactive view linking the padded input, the output, the
+                        matrix and the spectrum: point at a cell, see its row, column or
+                        (output, input, tap) (:mod:`.explore`; what is highlighted is
+                        computed in :mod:`.explore_model`)
 ======================  =============================================================
 """
 
@@ -29,6 +33,8 @@ from __future__ import annotations
 from ..structure import overlap_counts
 from .animation import ConvAnimation as ConvAnimation
 from .animation import animate, save_animation
+from .explore import Explorer as Explorer
+from .explore import explore
 from .matrix import ANNOTATE_LIMIT as ANNOTATE_LIMIT
 from .matrix import DENSE_PLOT_LIMIT as DENSE_PLOT_LIMIT
 from .matrix import plot_matrix, spy
@@ -37,6 +43,7 @@ from .spectrum import plot_spectrum
 
 __all__ = [
     "animate",
+    "explore",
     "overlap_counts",
     "plot_matrix",
     "plot_overlap",

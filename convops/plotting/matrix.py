@@ -23,6 +23,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from .._validate import as_numeric_array, is_int, validate_bool, validate_choice, validate_int
 from ..geometry import ConvGeometry
+from ..kernel_operator import KernelOperator
 from ..operators import ConvOperator
 from ..text import format_value
 from ._common import (
@@ -62,6 +63,8 @@ def _as_matrix(
     """``(matrix, geometry or None)`` from a ConvOperator, a sparse matrix or a 2-D array."""
     if isinstance(obj, ConvOperator):
         return obj.matrix(), obj.geometry
+    if isinstance(obj, KernelOperator):  # its sides are named by _kernel_layout
+        return obj.matrix(), None
     if isinstance(obj, ConvGeometry):
         raise TypeError(
             f"{name} is a ConvGeometry, which has no kernel; pass a ConvOperator "
@@ -103,6 +106,25 @@ def _sides(
     x_side = ("x", g.conv_input_shape)
     y_side = ("y", g.conv_output_shape)
     return (x_side, y_side) if g.transposed else (y_side, x_side)
+
+
+#: One side of a matrix: (letter, unflattened shape, whether its first axis is a subscript).
+Side = tuple[str, tuple[int, ...], bool]
+
+
+def _kernel_layout(obj: object) -> tuple[Side, Side] | None:
+    """The sides of a :class:`~convops.KernelOperator`'s im2col matrix (None for anything else).
+
+    Rows are the outputs ``y`` (batch, or else channel, as the subscript), columns the kernel
+    entries ``w`` (output channel as the subscript); swapped for ``op.H``.
+    """
+    if not isinstance(obj, KernelOperator):
+        return None
+    g = obj.geometry
+    y_shape = obj.input_shape if obj.transposed else obj.output_shape
+    y_side: Side = ("y", y_shape, len(y_shape) > g.ndim)
+    w_side: Side = ("w", obj.kernel_shape, g.multichannel)
+    return (w_side, y_side) if obj.transposed else (y_side, w_side)
 
 
 def _tick_labels(
@@ -251,8 +273,11 @@ def plot_matrix(
 
     Parameters
     ----------
-    op_or_matrix : ConvOperator, scipy.sparse matrix or array_like
-        The operator (also ``op.H`` / ``op.T``) or any 2-D matrix.
+    op_or_matrix : ConvOperator, KernelOperator, scipy.sparse matrix or array_like
+        The operator (also ``op.H`` / ``op.T``) or any 2-D matrix.  For a
+        :class:`~convops.KernelOperator` the matrix is the im2col matrix of its ``x``: one
+        row per output ``y``, holding the patch of ``x`` it reads, in the columns of the
+        kernel entries ``w``.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure sized to the matrix otherwise.
     annotate : bool or "auto"
@@ -299,6 +324,7 @@ def plot_matrix(
     colorbar = validate_bool(colorbar, "colorbar")
     labels = validate_bool(labels, "labels")
     M, geometry = _as_matrix(op_or_matrix)
+    layout = _kernel_layout(op_or_matrix)
     rows, cols = M.shape
     if rows * cols > DENSE_PLOT_LIMIT:
         raise ValueError(
@@ -306,6 +332,9 @@ def plot_matrix(
             f"{DENSE_PLOT_LIMIT} entries); use convops.plotting.spy for its sparsity pattern"
         )
     steps = _resolve_blocks(blocks, geometry)
+    if layout is not None and blocks is True:  # the im2col matrix: patch rows, kernel blocks
+        (_, rshape, rmc), (_, cshape, cmc) = layout
+        steps = (_block_steps(rshape, rmc), _block_steps(cshape, cmc))
     dense = M.toarray() if sp.issparse(M) else np.asarray(M)
     values, what = _plotted_part(dense, part)
     zero = values == 0
@@ -316,8 +345,9 @@ def plot_matrix(
     cell_in = float(np.clip(min(10.0 / cols, 10.0 / rows), 0.02, 0.36))
     label_rows = labels and rows <= 48
     label_cols = labels and cols <= 48
-    margin_l = 1.1 if label_rows and geometry is not None else 0.8
-    margin_b = 1.1 if label_cols and geometry is not None else 0.7
+    named = geometry is not None or layout is not None
+    margin_l = 1.1 if label_rows and named else 0.8
+    margin_b = 1.1 if label_cols and named else 0.7
     fig, ax, created = new_axes(
         ax,
         (cols * cell_in + margin_l + (1.2 if colorbar else 0.3), rows * cell_in + margin_b + 0.8),
@@ -347,12 +377,19 @@ def plot_matrix(
         ax.tick_params(which="minor", length=0)
     if steps is not None:
         _draw_blocks(ax, rows, cols, steps[0], steps[1])
-    _matrix_ticks(ax, rows, cols, geometry, steps, labels, cell_pt)
+    _matrix_ticks(ax, rows, cols, geometry, steps, labels, cell_pt, layout)
     ax.set_xlim(-0.5, cols - 0.5)
     ax.set_ylim(rows - 0.5, -0.5)
 
     if colorbar:
         side_colorbar(fig, im, ax, what + " (zero: blank)")
+    if title is None and isinstance(op_or_matrix, KernelOperator):
+        kg = op_or_matrix.geometry
+        what = "conjugate transpose of the im2col matrix" if kg.transposed else "im2col matrix"
+        title = (
+            f"{what} of x: {rows}×{cols} (row = the patch of x one output reads)\n"
+            f"{geometry_summary(kg)}"
+        )
     if title is None:
         if geometry is not None:
             name = "transposed convolution" if geometry.transposed else "convolution"
@@ -402,18 +439,21 @@ def _matrix_ticks(
     steps: Steps | None,
     labels: bool,
     cell_pt: float,
+    layout: tuple[Side, Side] | None = None,
 ) -> None:
     """Tick labels naming the multi-indices (only block starts when a side is long)."""
     if not labels:
         ax.set_xticks([])
         ax.set_yticks([])
         return
-    if geometry is None:
-        ax.set_xlabel("column")
-        ax.set_ylabel("row")
-        return
-    (rl, rshape), (cl, cshape) = _sides(geometry)
-    mc = geometry.multichannel
+    if layout is None:
+        if geometry is None:
+            ax.set_xlabel("column")
+            ax.set_ylabel("row")
+            return
+        (rl, rshape), (cl, cshape) = _sides(geometry)
+        layout = ((rl, rshape, geometry.multichannel), (cl, cshape, geometry.multichannel))
+    (rl, rshape, rmc), (cl, cshape, cmc) = layout
     fs = float(np.clip(0.8 * cell_pt, 5.0, 8.0))
 
     def ticks(size: int, side_steps: SideSteps | None) -> np.ndarray | None:
@@ -429,9 +469,9 @@ def _matrix_ticks(
     csteps = steps[1] if steps else None
     rt, ct = ticks(rows, rsteps), ticks(cols, csteps)
     if rt is not None:
-        ax.set_yticks(rt, _tick_labels(rl, rshape, mc, rt), fontsize=fs)
+        ax.set_yticks(rt, _tick_labels(rl, rshape, rmc, rt), fontsize=fs)
     if ct is not None:
-        ax.set_xticks(ct, _tick_labels(cl, cshape, mc, ct), fontsize=fs, rotation=90)
+        ax.set_xticks(ct, _tick_labels(cl, cshape, cmc, ct), fontsize=fs, rotation=90)
     ax.set_ylabel(f"row: output {rl}")
     ax.set_xlabel(f"column: input {cl}")
 

@@ -18,12 +18,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
-import scipy.fft as sfft
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .._validate import is_int, validate_bool, validate_choice, validate_int, validate_number
 from ..geometry import ConvGeometry
-from ..realisations.fft import dilated_kernel
 from ._multiplier import conv_geometry
 
 if TYPE_CHECKING:  # the operators import the spectral tools lazily
@@ -70,6 +68,24 @@ def block_circulant_reason(g: ConvGeometry) -> str | None:
     return None
 
 
+def phase_taps(
+    k: int, d: int, s: int, N: int, freqs: np.ndarray, *, used_only: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""One axis of :func:`polyphase_blocks`: ``T[f, r, t] = [q_t mod s = r]·e^{+2πi f·⌊q_t/s⌋/M}``.
+
+    ``q_t = (t·d) mod N`` is where tap ``t`` of the dilated kernel lands on the grid
+    (taps that wrap share a position and add up), ``M = N/s``.  Returns ``T``, shape
+    ``(len(freqs), R, k)``, and the phases ``r`` it keeps: all ``s`` of them, or with
+    ``used_only`` only those some tap lands on (the others are zero columns of every block).
+    """
+    q = (np.arange(k, dtype=np.int64) * d) % N
+    phases = np.unique(q % s) if used_only else np.arange(s)
+    M = N // s
+    onto = (q % s)[None, :] == phases[:, None]  # (R, k)
+    wave = np.exp(2j * np.pi * np.outer(freqs, q // s) / M)  # (F, k)
+    return wave[:, None, :] * onto[None, :, :], phases
+
+
 def polyphase_blocks(
     w: np.ndarray,
     dilation: Sequence[int],
@@ -78,13 +94,15 @@ def polyphase_blocks(
     groups: int,
     *,
     half: bool = False,
+    used_only: bool = False,
+    frequencies: Sequence[np.ndarray] | None = None,
 ) -> np.ndarray:
     r"""The blocks of the strided circular cross-correlation on ``grid``, one per frequency.
 
     On a grid ``N`` with ``s | N`` per axis, the map
     ``y[c_o, j] = Σ_{c_i, t} w[c_o, c_i, t]·x[c_i, (j·s + t·d) mod N]`` (``0 <= j < M = N/s``)
     reads the input's polyphase components ``x_r[q] = x[q·s + r]`` (``0 <= r < s``): with
-    ``w_d`` the dilated kernel on the grid (:func:`~convops.realisations.fft.dilated_kernel`),
+    ``w_d`` the dilated kernel on the grid (tap ``t`` at ``(t·d) mod N``),
     ``y = Σ_r w_{d,r} ⋆ x_r``, a sum of circular correlations of size ``M``.  A DFT of size
     ``M`` (unitary, on ``y`` and on each ``x_r``) makes it block-diagonal: at frequency
     ``f``, ``Ŷ(f) = B(f)·[X̂_r(f)]_r`` with
@@ -95,7 +113,9 @@ def polyphase_blocks(
     a ``C_out/G × (C_in/G)·Πs`` matrix per group (columns ordered ``(c_i, r_1, …, r_D)``).
     The input ``x[c_i, q·s + r] = v[c_i, r]·e^{+2πi f·q/M}/sqrt(ΠM)`` goes to
     ``y[c_o, j] = (B(f) v)[c_o]·e^{+2πi f·j/M}/sqrt(ΠM)``: the polyphase split and the DFTs are
-    unitary, so the singular values of the map are those of the blocks.
+    unitary, so the singular values of the map are those of the blocks.  The sums over the
+    taps are formed directly (one small matrix per axis, :func:`phase_taps`), never on a
+    zero-padded grid.
 
     Parameters
     ----------
@@ -108,35 +128,63 @@ def polyphase_blocks(
     half : bool
         Only the frequencies ``0 <= f_D <= M_D // 2`` of the last axis (for a real kernel the
         blocks at ``−f`` are the conjugates of those at ``f``: same singular values).
+    used_only : bool
+        Keep only the phases some tap lands on (the columns left out are zero; the nonzero
+        singular values are unchanged).
+    frequencies : sequence of int arrays, optional
+        Only these frequencies, one array per axis (default: all ``0 <= f < M``, or the
+        half grid with ``half``); used to build the blocks in chunks.
 
     Returns
     -------
     ndarray, complex128
-        ``(F, G, C_out/G, (C_in/G)·Πs)``, frequencies in C order over ``M`` (or the half grid).
+        ``(F, G, C_out/G, (C_in/G)·ΠR)``, frequencies in C order over the per-axis lists
+        (all of ``M``, the half grid, or ``frequencies``), ``R = s`` phases per axis (fewer
+        with ``used_only``).
     """
     D = len(grid)
     w = np.asarray(w)
     w = w.astype(np.complex128 if np.iscomplexobj(w) else np.float64, copy=False)
     cout, cin_g = w.shape[:2]
-    wd = dilated_kernel(w, dilation, grid)
-    M = tuple(N // s for N, s in zip(grid, stride, strict=True))
-    split: tuple[int, ...] = ()
-    for m, s in zip(M, stride, strict=True):
-        split += (m, s)
-    wd = wd.reshape((cout, cin_g) + split)
-    # Ĥ_r(f) = Σ_a w_d[a·s + r] e^{+2πi f·a/M}: M times the inverse DFT over the a axes
-    a_axes = tuple(2 + 2 * i for i in range(D))
-    H = sfft.ifftn(wd, axes=a_axes, norm="forward")
-    if half:
-        H = H[(Ellipsis, slice(0, M[-1] // 2 + 1), slice(None))]
-    freq = tuple(H.shape[a] for a in a_axes)
-    H = H.reshape((groups, cout // groups, cin_g) + H.shape[2:])
-    # (g, co, ci, M1, s1, …) -> (M1, …, MD, g, co, ci, s1, …, sD)
-    m_axes = tuple(3 + 2 * i for i in range(D))
+    M = [N // s for N, s in zip(grid, stride, strict=True)]
+    taps, nfreq, nphase = [], [], []
+    for a in range(D):
+        if frequencies is not None:
+            freqs = np.asarray(frequencies[a], dtype=np.int64)
+        else:
+            freqs = np.arange(M[a] // 2 + 1 if (half and a == D - 1) else M[a])
+        T, phases = phase_taps(
+            w.shape[2 + a], dilation[a], stride[a], grid[a], freqs, used_only=used_only
+        )
+        taps.append(T)
+        nfreq.append(len(freqs))
+        nphase.append(len(phases))
+    # all axes' tap matrices as one (Πk, (F1, R1, …, FD, RD)) matrix: the blocks are then one
+    # product with the kernel as a (C_out·C_in/G, Πk) matrix (two real ones for a real kernel)
+    table = taps[0]
+    for T in taps[1:]:
+        # (…, k_prev) ⊗ (F, R, k): frequencies and phases in front, taps at the end
+        table = np.einsum("...a,frb->...frab", table, T).reshape(
+            table.shape[:-1] + T.shape[:2] + (-1,)
+        )
+    table = table.reshape(-1, table.shape[-1]).T  # (Πk, F1·R1·…)
+    flat = w.reshape(cout * cin_g, -1)
+    if np.iscomplexobj(flat):
+        H = flat @ table
+    else:
+        H = np.empty((flat.shape[0], table.shape[1]), dtype=np.complex128)
+        H.real = flat @ table.real
+        H.imag = flat @ table.imag
+    pairs: tuple[int, ...] = ()
+    for f, r in zip(nfreq, nphase, strict=True):
+        pairs += (f, r)
+    # (G, Co/G, Ci, F1, R1, …, FD, RD) -> (F1, …, FD, G, Co/G, Ci, R1, …, RD)
+    H = H.reshape((groups, cout // groups, cin_g) + pairs)
+    f_axes = tuple(3 + 2 * i for i in range(D))
     r_axes = tuple(4 + 2 * i for i in range(D))
-    H = H.transpose(m_axes + (0, 1, 2) + r_axes)
+    H = H.transpose(f_axes + (0, 1, 2) + r_axes)
     return np.ascontiguousarray(
-        H.reshape((math.prod(freq), groups, cout // groups, cin_g * math.prod(stride)))
+        H.reshape((math.prod(nfreq), groups, cout // groups, cin_g * math.prod(nphase)))
     )
 
 
@@ -218,6 +266,11 @@ def singular_values(
             "numpy.linalg.svd(op.toarray(), compute_uv=False) for a small operator"
         )
     w = g.canonical_kernel(np.asarray(op.kernel))
+    if not np.all(np.isfinite(w)):
+        raise ValueError(
+            "op's kernel holds non-finite values (NaN or inf): its singular values are "
+            "not finite numbers"
+        )
     blocks = polyphase_blocks(w, g.dilation, g.stride, g.spatial_in, g.groups)
     sv = np.linalg.svd(blocks, compute_uv=False)  # (F, G, min(rows, cols) of a block)
     order = np.argsort(-sv.ravel(), kind="stable")
@@ -246,20 +299,22 @@ def operator_norm(
     method: NormMethod = "auto",
     rng: int | np.random.Generator | None = None,
 ) -> float:
-    r"""The spectral norm ``‖A‖₂`` (largest singular value), exactly or to ``rtol``.
+    r"""The spectral norm ``‖A‖₂`` (largest singular value), exactly or to ``rtol``: one number.
 
     ``method="auto"`` picks, in this order:
 
-    * ``"exact"`` — where :func:`singular_values` applies (circular boundary, stride 1,
-      ``lo + hi = d·(k − 1)``): the largest singular value of the spectral blocks, exact to
-      rounding.
+    * ``"exact"`` — where :func:`singular_values` applies (block-circulant: circular
+      boundary, ``lo + hi = d·(k − 1)``, input divisible by the stride): the largest
+      singular value of the polyphase blocks, exact to rounding.  This is the value
+      :func:`convops.norm_bounds` returns as both ``lower`` and ``upper``.
     * ``"dense"`` — when ``min(op.shape) <= DENSE_SVD_LIMIT`` (500): the largest singular
       value of the dense matrix (LAPACK), exact to rounding.
     * ``"lanczos"`` — otherwise: ARPACK's implicitly restarted Lanczos (``eigsh``, Krylov
       space of 64) on the Gram operator ``AᴴA`` (or ``AAᴴ``, whichever is smaller) from a
       random start, stopped by ARPACK's test on the top Ritz pair ``(θ, v)``:
       ``‖AᴴA v − θ v‖ <= 2·rtol·θ``.  The value returned is ``σ̃ = ‖A v‖`` for the unit
-      Ritz vector ``v`` (``σ̃² = θ`` up to rounding).
+      Ritz vector ``v`` (``σ̃² = θ`` up to rounding): a witnessed value from below, like
+      :func:`convops.norm_bounds`' ``lower``, never its certified ``upper``.
 
     Guarantees of the Lanczos estimate ``σ̃``:
 
@@ -274,9 +329,9 @@ def operator_norm(
       singular vectors.  So ``(1 − rtol)·‖A‖ <= σ̃ <= ‖A‖``: the upper side is certain, the
       lower side holds with high probability, not with certainty.
     * For step sizes and Lipschitz constants, which need an upper bound, use
-      ``σ̃ / (1 − rtol)`` (with the same probabilistic caveat): ``1/σ̃²`` itself may exceed
-      ``1/‖A‖²`` by a factor up to ``1/(1 − rtol)²``.  The exact and dense methods need no
-      such margin beyond rounding.
+      ``convops.norm_bounds(op).upper``: it is proven, not probable (the residual bound
+      above bounds *some* eigenvalue, not the largest).  The exact and dense methods need
+      no margin beyond rounding.
 
     The cost is a few hundred products with ``A`` and ``Aᴴ`` at the default ``rtol`` (the
     top of a convolution's spectrum is clustered); a looser ``rtol`` is much cheaper.
@@ -302,7 +357,7 @@ def operator_norm(
     rtol = validate_number(rtol, "rtol")
     if not 0 < rtol < 1:
         raise ValueError(f"rtol={rtol!r} is not allowed: it must lie strictly between 0 and 1")
-    generator = _generator(rng)
+    generator = as_generator(rng)
     if not hasattr(op, "shape") or not hasattr(op, "matvec"):
         raise TypeError(f"op must be a ConvOperator or a LinearOperator; got {type(op).__name__}")
     g = getattr(op, "geometry", None)
@@ -310,8 +365,12 @@ def operator_norm(
         isinstance(g, ConvGeometry) and hasattr(op, "kernel") and block_circulant_reason(g) is None
     )
     if method == "exact" or (method == "auto" and circulant):
-        # singular_values itself refuses (TypeError) an op that is not a ConvOperator
-        return float(singular_values(op)[0])  # type: ignore[arg-type]
+        if not circulant:
+            singular_values(op)  # type: ignore[arg-type]  # refuses, saying why
+        from .bounds import norm_bounds  # bounds builds on this module
+
+        # the largest block singular value alone (norm_bounds' exact case): no full SVD
+        return float(norm_bounds(op).upper)  # type: ignore[arg-type]
     rows, cols = op.shape
     small = min(rows, cols)
     # ARPACK needs a Gram operator of size >= 3; anything that small is dense anyway
@@ -322,7 +381,7 @@ def operator_norm(
     return _lanczos_norm(op, rtol, generator)
 
 
-def _generator(rng: object) -> np.random.Generator:
+def as_generator(rng: object) -> np.random.Generator:
     """The Lanczos start vector's source: ``None`` (seed 0), a seed ``>= 0`` or a generator."""
     if rng is None:
         return np.random.default_rng(0)
