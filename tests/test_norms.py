@@ -213,7 +213,11 @@ def test_lower_le_dense_norm_le_upper_on_every_geometry(op, small_block):
 
 @given(op=cst.operators(dtypes=("float64",), boundaries=("zeros", "circular")))
 def test_nonnegative_kernels_are_tight(op):
-    """All taps >= 0: the Collatz–Wielandt bound closes the gap (to about rtol)."""
+    """All taps >= 0, one group: the Collatz–Wielandt bound closes the gap (to about rtol).
+
+    With several groups the witness lives in one group's block and the others start from the
+    positive floor, so the bound may stay a few per cent loose (documented in bounds.py)."""
+    assume(op.geometry.groups == 1)
     op = ConvOperator.from_geometry(np.abs(op.kernel) + 0.01, op.geometry)
     dense = _dense_norm(op)
     b = norm_bounds(op, rtol=1e-4)
