@@ -17,7 +17,7 @@ from .geometry import ConvGeometry, make_geometry
 from .kernel_operator import KernelOperator
 from .operators import ConvOperator
 from .realisations.workspace import WorkspaceConfig, configure, get_config
-from .spectral import NormBounds, kernel_spectrum, norm_bounds, operator_norm, singular_values
+from .spectral import kernel_spectrum, norm_bounds, operator_norm, singular_values
 
 __version__ = "0.1.0"
 
@@ -25,7 +25,6 @@ __all__ = [
     "ConvGeometry",
     "ConvOperator",
     "KernelOperator",
-    "NormBounds",
     "WorkspaceConfig",
     "configure",
     "conv",

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator
 
 from . import cost
 from ._validate import shape_tuple, validate_bool
 from .cost import choose_method
+from .flat_operator import DENSE_LIMIT_BYTES, FlatOperator
 from .geometry import (
     ConvGeometry,
     Method,
@@ -40,9 +40,6 @@ from .realisations.kernel import (
 from .realisations.workspace import check_work
 
 __all__ = ["DENSE_LIMIT_BYTES", "KernelOperator", "choose_kernel_method"]
-
-#: ``toarray()`` refuses dense matrices larger than this many bytes (1 GiB), as ConvOperator.
-DENSE_LIMIT_BYTES = 2**30
 
 
 def _split_batch(
@@ -144,7 +141,7 @@ class _Shared:
         return self.xb.astype(dtype, copy=False)
 
 
-class KernelOperator(LinearOperator):
+class KernelOperator(FlatOperator):
     r"""The convolution as a linear map of its kernel: ``A_x: w ↦ conv(x, w)`` for a fixed ``x``.
 
     ``A_x`` acts on flattened kernels (C order over ``kernel_shape``) and returns the flattened
@@ -366,48 +363,6 @@ class KernelOperator(LinearOperator):
         out = self._run(w.reshape((math.prod(batch_shape),) + self.input_shape))
         return out.reshape(batch_shape + self.output_shape)
 
-    def _check_flat(self, v: np.ndarray, name: str, columns: bool) -> None:
-        n = self.shape[1]
-        ok = v.ndim == 2 and v.shape[0] == n if columns else v.shape in ((n,), (n, 1))
-        if not ok:
-            want = f"({n}, K)" if columns else f"({n},) or ({n}, 1)"
-            raise ValueError(
-                f"{name} of shape {v.shape} does not fit this {self.shape[0]}x{n} operator: "
-                f"expected {want} (a flattened array of input_shape {self.input_shape}); "
-                "use apply() for unflattened arrays"
-            )
-
-    def matvec(self, x):
-        x = as_numeric_array(x, "x")
-        self._check_flat(x, "x", columns=False)
-        return super().matvec(x)
-
-    def matmat(self, X):
-        X = as_numeric_array(X, "X")
-        self._check_flat(X, "X", columns=True)
-        return super().matmat(X)
-
-    def rmatvec(self, x):
-        return self.H.matvec(x)
-
-    def rmatmat(self, X):
-        return self.H.matmat(X)
-
-    def _matvec(self, x):
-        return self._run(np.reshape(x, (1,) + self.input_shape)).reshape(-1)
-
-    def _matmat(self, X):
-        X = np.asarray(X)
-        cols = X.shape[1]
-        out = self._run(np.reshape(X.T, (cols,) + self.input_shape))
-        return out.reshape(cols, self.shape[0]).T
-
-    def _rmatvec(self, x):
-        return self.H._matvec(x)
-
-    def _rmatmat(self, X):
-        return self.H._matmat(X)
-
     # --- adjoint and transpose ------------------------------------------------------------
     def _adjoint(self) -> KernelOperator:
         if self._adjoint_op is None:
@@ -432,31 +387,6 @@ class KernelOperator(LinearOperator):
         if self.transposed:
             return adjoint_matrix_of(shared.xb, g, shared.cache)
         return matrix_of(shared.xb, g, shared.cache)
-
-    def matrix(self) -> sp.csr_array:
-        """The im2col matrix of ``x`` as a ``scipy.sparse.csr_array`` (its ``ᴴ`` for ``A_x.H``).
-
-        Rows: the outputs ``(b, c_o, o)``; columns: the kernel entries ``(c_o, i, t)``; row
-        ``(b, c_o, o)`` holds the patch of the padded ``x`` that output reads.  Built once and
-        kept; each call returns a new copy, which the caller may change freely.
-        """
-        return self._cached_matrix().copy()
-
-    def toarray(self, max_bytes: int = DENSE_LIMIT_BYTES) -> np.ndarray:
-        """The dense matrix, refused when it would exceed ``max_bytes`` (default 1 GiB)."""
-        rows, cols = self.shape
-        need = rows * cols * self.dtype.itemsize
-        if need > max_bytes:
-            raise ValueError(
-                f"the dense {rows}x{cols} matrix would take {need / 2**30:.2f} GiB, over the "
-                f"limit max_bytes={max_bytes} ({max_bytes / 2**30:.2f} GiB); use op.matrix() "
-                "(sparse) or apply the operator itself (op @ w, op.apply(w))"
-            )
-        return self._cached_matrix().toarray()
-
-    def todense(self, max_bytes: int = DENSE_LIMIT_BYTES) -> np.ndarray:
-        """Same as :meth:`toarray`."""
-        return self.toarray(max_bytes=max_bytes)
 
 
 def _as_transposed(geometry: ConvGeometry, transposed: bool) -> ConvGeometry:

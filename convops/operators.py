@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator
 
 from .cost import choose_method, work_bytes
+from .flat_operator import DENSE_LIMIT_BYTES, FlatOperator
 from .geometry import (
     ConvGeometry,
     Method,
@@ -31,9 +31,6 @@ from .realisations.matrix import adjoint_matrix_of, matrix_of
 from .realisations.workspace import check_work
 
 __all__ = ["DENSE_LIMIT_BYTES", "REALISATIONS", "ConvOperator", "choose_method"]
-
-#: ``toarray()`` refuses dense matrices larger than this many bytes (1 GiB).
-DENSE_LIMIT_BYTES = 2**30
 
 
 class _Shared:
@@ -56,7 +53,7 @@ def _uninitialised(cls: type[ConvOperator]) -> ConvOperator:
     return object.__new__(cls)
 
 
-class ConvOperator(LinearOperator):
+class ConvOperator(FlatOperator):
     r"""A convolution (or, via ``.H``, its transposed convolution) as a ``LinearOperator``.
 
     ``A`` acts on flattened vectors of the input (C order over ``(C_in, *n)``, or ``n`` for a
@@ -257,48 +254,6 @@ class ConvOperator(LinearOperator):
         out = self._run(x.reshape((-1,) + self.input_shape))
         return out.reshape(batch_shape + self.output_shape)
 
-    def _check_flat(self, x: np.ndarray, name: str, columns: bool) -> None:
-        n = self.shape[1]
-        ok = x.ndim == 2 and x.shape[0] == n if columns else x.shape in ((n,), (n, 1))
-        if not ok:
-            want = f"({n}, K)" if columns else f"({n},) or ({n}, 1)"
-            raise ValueError(
-                f"{name} of shape {x.shape} does not fit this {self.shape[0]}x{n} operator: "
-                f"expected {want} (a flattened array of input_shape {self.input_shape}); "
-                "use apply() for unflattened arrays"
-            )
-
-    def matvec(self, x):
-        x = as_numeric_array(x, "x")
-        self._check_flat(x, "x", columns=False)
-        return super().matvec(x)
-
-    def matmat(self, X):
-        X = as_numeric_array(X, "X")
-        self._check_flat(X, "X", columns=True)
-        return super().matmat(X)
-
-    def rmatvec(self, x):
-        return self.H.matvec(x)
-
-    def rmatmat(self, X):
-        return self.H.matmat(X)
-
-    def _matvec(self, x):
-        return self._run(np.reshape(x, (1,) + self.input_shape)).reshape(-1)
-
-    def _matmat(self, X):
-        X = np.asarray(X)
-        batch = X.shape[1]
-        out = self._run(np.reshape(X.T, (batch,) + self.input_shape))
-        return out.reshape(batch, self.shape[0]).T
-
-    def _rmatvec(self, x):
-        return self.H._matvec(x)
-
-    def _rmatmat(self, X):
-        return self.H._matmat(X)
-
     # --- adjoint and transpose ------------------------------------------------------------
     def _adjoint(self) -> ConvOperator:
         if self._adjoint_op is None:
@@ -316,36 +271,11 @@ class ConvOperator(LinearOperator):
         return conj._adjoint()
 
     # --- explicit forms ----------------------------------------------------------------------
-    def matrix(self) -> sp.csr_array:
-        """The operator's matrix as a ``scipy.sparse.csr_array`` (``A``, or ``Aᴴ`` for ``A.H``).
-
-        The matrix is built once and kept; each call returns a new copy of it (O(nnz)),
-        which the caller may change freely.
-        """
-        # a copy: changing the returned matrix cannot change what the operator computes
-        return self._cached_matrix().copy()
-
     def _cached_matrix(self) -> sp.csr_array:
         shared = self._shared
         if self.geometry.transposed:
             return adjoint_matrix_of(shared.canonical, self.geometry, shared.cache)
         return matrix_of(shared.canonical, self.geometry, shared.cache)
-
-    def toarray(self, max_bytes: int = DENSE_LIMIT_BYTES) -> np.ndarray:
-        """The dense matrix, refused when it would exceed ``max_bytes`` (default 1 GiB)."""
-        rows, cols = self.shape
-        need = rows * cols * self.dtype.itemsize
-        if need > max_bytes:
-            raise ValueError(
-                f"the dense {rows}x{cols} matrix would take {need / 2**30:.2f} GiB, over the "
-                f"limit max_bytes={max_bytes} ({max_bytes / 2**30:.2f} GiB); use op.matrix() "
-                "(sparse) or apply the operator itself (op @ x, op.apply(x))"
-            )
-        return self._cached_matrix().toarray()
-
-    def todense(self, max_bytes: int = DENSE_LIMIT_BYTES) -> np.ndarray:
-        """Same as :meth:`toarray`."""
-        return self.toarray(max_bytes=max_bytes)
 
     # --- the frequency-domain factorisation -------------------------------------------------
     def factors(self):
