@@ -2,7 +2,7 @@
 
 Build (after ``pip install ".[docs]"``), warnings as errors:
 
-    python -m sphinx -W --keep-going docs docs/_build/html
+    sphinx-build -W --keep-going docs docs/_build/html
 
 What is generated at build time (never committed; see .gitignore) by the local extension
 ``docs/_ext/convops_docs.py``:

@@ -1,6 +1,6 @@
 """The built documentation site (docs/): what a reader finds there.
 
-These tests read a site already built by ``python -m sphinx -W --keep-going docs DIR``; they
+These tests read a site already built by ``sphinx-build -W --keep-going docs DIR``; they
 run when ``CONVOPS_DOCS_HTML`` names that folder (``.ci/run`` builds the site, then runs this
 file with it set) and skip otherwise, as they do where Sphinx is not installed.
 
