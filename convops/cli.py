@@ -128,6 +128,8 @@ def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
 
 
 parse_shape = _argument_type(syntax.parse_shape)
+parse_input_shape = _argument_type(syntax.parse_input_shape)
+parse_kernel_shape = _argument_type(syntax.parse_kernel_shape)
 parse_ints = _argument_type(syntax.parse_ints)
 parse_padding = _argument_type(syntax.parse_padding)
 parse_channels = _argument_type(syntax.parse_channels)
@@ -156,19 +158,20 @@ def _add_geometry(add: AddArgument, p: argparse.ArgumentParser, *, values_defaul
         g,
         "--input",
         "-i",
-        type=parse_shape,
+        type=parse_input_shape,
         required=True,
         metavar="SHAPE",
-        help="spatial input size of the convolution, e.g. 4x4",
+        help="spatial input size of the convolution, e.g. 4x4 (or CxHxW with --kernel "
+        "OxIxkHxkW: the channels in the shapes)",
     )
     add(
         g,
         "--kernel",
         "-k",
-        type=parse_shape,
+        type=parse_kernel_shape,
         required=True,
         metavar="SHAPE",
-        help="spatial kernel size, e.g. 3x3",
+        help="spatial kernel size, e.g. 3x3 (or C_out x C_in/groups x kH x kW)",
     )
     add(
         g,
@@ -235,6 +238,47 @@ def _add_geometry(add: AddArgument, p: argparse.ArgumentParser, *, values_defaul
         metavar="G",
         help="grouped convolution (needs --channels; G divides CIN and COUT)",
     )
+
+
+def _full_shapes(args: argparse.Namespace) -> tuple[int, int] | None:
+    """``(C_in, C_out)`` when the shapes carry the channels: ``--input CxHxW --kernel OxIxkHxkW``.
+
+    The kernel then has one entry more than the input (``C_out`` and ``C_in/groups`` before
+    the spatial sizes, PyTorch's layout); without ``--channels`` that is otherwise refused
+    (the kernel must have as many axes as the input), so the two forms cannot be confused.
+    """
+    if args.channels is not None or len(args.kernel) != len(args.input) + 1:
+        return None
+    if len(args.input) < 2:
+        return None  # a 1D input with a 2D kernel: the library's own mismatch error
+    groups = validate_groups(args.groups)
+    cin, cout, per_group = args.input[0], args.kernel[0], args.kernel[1]
+    if per_group * groups != cin:
+        raise CLIError(
+            f"--kernel {'x'.join(map(str, args.kernel))} has {per_group} input channels per "
+            f"group, but --input {'x'.join(map(str, args.input))} has {cin} channels and "
+            f"--groups is {groups}: the kernel's second size must be C_in/groups = "
+            f"{cin / groups:g}"
+        )
+    return cin, cout
+
+
+def _split_channels(args: argparse.Namespace) -> None:
+    """Rewrite ``--input CxHxW --kernel OxIxkHxkW`` as spatial shapes with ``--channels``."""
+    if not (hasattr(args, "kernel") and hasattr(args, "input")):
+        return
+    full = _full_shapes(args)
+    if full is not None:
+        args.channels, args.kernel, args.input = full, args.kernel[2:], args.input[1:]
+        return
+    for option, shape in (("--input", args.input), ("--kernel", args.kernel)):
+        if len(shape) > 3:
+            text = "x".join(map(str, shape))
+            raise CLIError(
+                f"{option} {text} has {len(shape)} sizes: give the spatial sizes (1 to 3, "
+                "channels in --channels CIN:COUT), or the full shapes --input CxHxW with "
+                "--kernel C_outxC_in/groupsxkHxkW (the kernel one size longer than the input)"
+            )
 
 
 def _kernel_array(args: argparse.Namespace, default: str) -> np.ndarray:
@@ -491,6 +535,89 @@ def _add_explore_parser(sub: Any, add: AddArgument, formatter: Any) -> None:
 
 
 # --- end of convops explore -------------------------------------------------------------
+
+
+# --- convops norm (issue 14) ------------------------------------------------------------
+#: ``convops norm`` reports progress on stderr once a computation has run this long (s).
+NORM_PROGRESS_AFTER = 1.0
+
+
+def cmd_norm(args: argparse.Namespace) -> int:
+    """``convops norm``: the certified interval around ``‖A‖₂`` (:func:`convops.norm_bounds`)."""
+    from ._validate import validate_int
+    from .operators import ConvOperator
+    from .spectral import norm_bounds
+
+    validate_int(args.seed, "--seed", minimum=0)  # before numpy's own refusal of the seed
+    kernel = _kernel_array(args, args.values_default)
+    op = ConvOperator(kernel, _input_shape(args), **_geometry_kwargs(args))
+    if args.transpose:
+        op = op.H
+    start = time.perf_counter()
+
+    def progress(message: str) -> None:
+        elapsed = time.perf_counter() - start
+        if elapsed >= NORM_PROGRESS_AFTER:  # quiet for quick ones, a line a step for long ones
+            print(f"[{elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    b = norm_bounds(op, rtol=args.rtol, maxiter=args.maxiter, rng=args.seed, progress=progress)
+    seconds = time.perf_counter() - start
+    what = "transposed convolution" if op.geometry.transposed else "convolution"
+    print(f"{op.geometry}")
+    if b.exact:
+        print(f"||A||_2 = {b.upper:.10g} (exact) for this {op.shape[0]}x{op.shape[1]} {what}")
+    else:
+        print(
+            f"||A||_2 in [{b.lower:.10g}, {b.upper:.10g}] for this {op.shape[0]}x"
+            f"{op.shape[1]} {what}: upper/lower = {b.gap:.6f}"
+        )
+    if b.exact:
+        print(f"  how: {b.upper_method}; its top singular vector is the witness")
+    else:
+        print(f"  upper: {b.upper_method}")
+        print(f"  lower: {b.lower_method}")
+    products = f"{b.applications} product{'s' if b.applications != 1 else ''} with A or A*"
+    margin = f"; upper includes a rounding margin of {b.rounding:.1e}" if b.rounding else ""
+    print(f"  {products}, {seconds:.2f} s{margin}")
+    return 0
+
+
+def _add_norm_parser(sub: Any, add: AddArgument, formatter: Any) -> None:
+    p = sub.add_parser(
+        "norm",
+        help="how far the convolution can stretch a vector: a certified interval for ||A||_2",
+        description=_wrap(
+            "Print lower <= ||A||_2 <= upper for the convolution (convops.norm_bounds): the "
+            "upper bound is proven (a circular convolution containing A, the padding map's "
+            "norm, or a Collatz-Wielandt bound for nonnegative kernels), the lower bound is "
+            "||A w||/||w|| for a witness w found by Lanczos iterations. Block-circulant "
+            "geometries (circular boundary, lo + hi = d(k - 1), input divisible by the "
+            "stride) print the exact norm. Also prints how each bound was obtained and the "
+            "time; long computations report progress on stderr."
+        ),
+        epilog=_GEOMETRY_HELP + "\n\nexamples:\n"
+        "  convops norm --input 64x56x56 --kernel 64x64x3x3 --stride 2 --padding 1\n"
+        "  convops norm --input 56x56 --kernel 3x3 --channels 64:64 --stride 2 --padding 1\n"
+        "  convops norm --input 32x32 --kernel 3x3 --channels 16:16 --boundary reflect "
+        "--padding 1\n"
+        "  convops norm --input 16x16 --kernel 3x3 --boundary circular --padding 1 --stride 2",
+        formatter_class=formatter,
+    )
+    _add_geometry(add, p, values_default="random normal (--seed)")
+    add(
+        p,
+        "--transpose",
+        "-T",
+        action="store_true",
+        help="the transposed convolution (the same norm; the witness lives on its input)",
+    )
+    add(p, "--rtol", type=float, default=1e-3, help="target upper/lower - 1 (default 1e-3)")
+    add(p, "--maxiter", type=int, default=100, help="at most this many Lanczos steps (100)")
+    add(p, "--seed", type=int, default=0, help="seed of the random kernel values (default 0)")
+    p.set_defaults(func=cmd_norm, values_default="random")
+
+
+# --- end of convops norm ----------------------------------------------------------------
 
 
 def _relative_difference(a: np.ndarray, b: np.ndarray) -> float:
@@ -787,6 +914,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest relative difference accepted (default 1000 x machine epsilon)",
     )
     p.set_defaults(func=cmd_check, values_default="random")
+    _add_norm_parser(sub, add, formatter)  # convops norm (issue 14)
 
     p = sub.add_parser(
         "tour",
@@ -845,6 +973,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        _split_channels(args)
         status: int = args.func(args)
         return status
     except (CLIError, ValueError, TypeError) as exc:

@@ -14,7 +14,9 @@ from ._validate import shape_tuple, validate_int, validate_spatial_axes
 
 __all__ = [
     "parse_channels",
+    "parse_input_shape",
     "parse_ints",
+    "parse_kernel_shape",
     "parse_number",
     "parse_padding",
     "parse_shape",
@@ -30,22 +32,38 @@ def split_sizes(text: str, seps: str = "x×X,") -> list[str]:
     return text.split(seps[0])
 
 
-def parse_shape(text: str) -> tuple[int, ...]:
-    """``"4x4"`` → ``(4, 4)``; sizes separated by ``x`` (or ``,``), 1 to 3 of them, each ≥ 1."""
+def parse_shape(text: str, *, channel_axes: int = 0) -> tuple[int, ...]:
+    """``"4x4"`` → ``(4, 4)``; sizes separated by ``x`` (or ``,``), 1 to 3 of them, each ≥ 1.
+
+    ``channel_axes`` more sizes are accepted in front (the channel sizes of an input
+    ``CxHxW``, 1, or of a kernel ``OxIxkHxkW``, 2); whether they were meant is the caller's
+    decision, from the other shapes.
+    """
     try:
         sizes = tuple(int(p) for p in split_sizes(text.strip()))
     except ValueError:
         raise ValueError(
             f"{text!r} is not a shape: give sizes separated by 'x', e.g. 4x4 or 8x8x8"
         ) from None
-    try:
-        validate_spatial_axes(len(sizes), "shape", text)
-    except ValueError as exc:
-        raise ValueError(f"{exc} (channels go in --channels)") from None
+    if not 1 <= len(sizes) <= 3 + channel_axes:
+        try:
+            validate_spatial_axes(len(sizes), "shape", text)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (channels go in --channels)") from None
     try:
         return shape_tuple(sizes, "shape")
     except ValueError as exc:
         raise ValueError(str(exc)) from None
+
+
+def parse_input_shape(text: str) -> tuple[int, ...]:
+    """An input's shape: spatial sizes, or ``CxHxW`` with its channel count in front."""
+    return parse_shape(text, channel_axes=1)
+
+
+def parse_kernel_shape(text: str) -> tuple[int, ...]:
+    """A kernel's shape: spatial sizes, or ``C_out x C_in/groups x kH x kW`` in front."""
+    return parse_shape(text, channel_axes=2)
 
 
 def parse_ints(text: str) -> int | tuple[int, ...]:

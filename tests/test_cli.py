@@ -298,6 +298,51 @@ def test_animate_writes_a_gif(tmp_path, capsys):
     assert Image.open(path_f).n_frames > 1
 
 
+@pytest.mark.parametrize(
+    "command, full, split",
+    [
+        ("matrix", ["-i", "2x5", "-k", "3x2x3"], ["-i", "5", "-k", "3", "-c", "2:3"]),
+        (
+            "norm",
+            ["-i", "4x9x9", "-k", "6x2x3x3", "-g", "2", "-s", "2", "-p", "1"],
+            ["-i", "9x9", "-k", "3x3", "-c", "4:6", "-g", "2", "-s", "2", "-p", "1"],
+        ),
+        (
+            "check",
+            ["-i", "2x3x4x5", "-k", "1x2x2x2x2"],
+            ["-i", "3x4x5", "-k", "2x2x2", "-c", "2:1"],
+        ),
+    ],
+)
+def test_full_shapes_carry_the_channels(command, full, split, capsys):
+    # --input CxHxW --kernel OxIxkHxkW (PyTorch's layout) is the same as --channels CIN:COUT
+    status, out_full, _ = run_main([command, *full], capsys)
+    assert status == 0
+    status, out_split, _ = run_main([command, *split], capsys)
+    assert status == 0
+    # check prints its timings, which differ from run to run: compare its other lines
+    keep = [ln for ln in out_full.splitlines() if not re.search(r"\d s|ms|µs", ln)]
+    assert keep == [ln for ln in out_split.splitlines() if not re.search(r"\d s|ms|µs", ln)]
+    assert keep
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["-i", "4x6x6", "-k", "8x2x3x3"], ["8x2x3x3", "2 input channels per group", "4 channels"]),
+        (["-i", "4x6x6", "-k", "8x2x3x3", "-g", "3"], ["--groups is 3"]),
+        (["-i", "4x4x4x4", "-k", "3x3x3x3"], ["--input 4x4x4x4 has 4 sizes", "--channels"]),
+        (["-i", "4x4x4x4x4", "-k", "3"], ["5 spatial axes"]),
+    ],
+)
+def test_full_shapes_that_do_not_fit_are_refused(argv, words, capsys):
+    status, out, err = run_main(["matrix", *argv], capsys)
+    assert status == 2 and not out
+    assert err.startswith("convops: error:") and err.count("\n") == 1, err
+    for w in words:
+        assert w in err, (w, err)
+
+
 # ----------------------------------------------------------------------------------------
 # bad arguments and help
 # ----------------------------------------------------------------------------------------

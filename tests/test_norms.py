@@ -211,6 +211,41 @@ def test_lower_le_dense_norm_le_upper_on_every_geometry(op, small_block):
         assert b.lower == b.upper == pytest.approx(dense, rel=1e-12, abs=1e-300)
 
 
+_LARGE_DENSE: dict = {}  # dense norms of the cases below, computed once
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {},  # every block through an eigensolver
+        {"SMALL_BLOCK": 0},  # Cholesky certification below a level
+        {"SMALL_BLOCK": 0, "GRAM_KEEP_BYTES": 0, "GRAM_CHUNK": 1},  # recomputed, row by row
+        {"SMALL_BLOCK": 0, "EXACT_FIRST": 1, "POWER_STEPS": 0},  # a poor level: many raises
+    ],
+)
+@pytest.mark.parametrize(
+    "kshape, shape, kwargs",
+    [
+        ((256, 256, 2), (256, 3), dict(padding=1)),  # blocks of side 256: the BLAS herk path
+        ((260, 70, 3), (70, 8), dict(padding=1, stride=4)),  # 260 x 280 blocks
+        ((64, 32, 3, 3), (32, 6, 5), dict(padding=1, stride=2)),
+        ((60, 30, 3, 3), (30, 4, 4), dict(padding=1, boundary="reflect")),
+    ],
+    ids=["side-256", "260x280", "strided-2d", "reflect"],
+)
+def test_large_block_certification_paths(kshape, shape, kwargs, patch):
+    op = ConvOperator(_rand(kshape, rng=np.random.default_rng(len(kshape))), shape, **kwargs)
+    key = (kshape, shape, tuple(sorted(kwargs.items())))
+    if key not in _LARGE_DENSE:
+        _LARGE_DENSE[key] = _dense_norm(op)
+    dense = _LARGE_DENSE[key]
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in patch.items():
+            mp.setattr(bounds, name, value)
+        b = norm_bounds(op)
+    _check_bounds(op, b, dense)
+
+
 @given(op=cst.operators(dtypes=("float64",), boundaries=("zeros", "circular")))
 def test_nonnegative_kernels_are_tight(op):
     """All taps >= 0, one group: the Collatz–Wielandt bound closes the gap (to about rtol).
@@ -466,6 +501,14 @@ def test_a_lanczos_basis_beyond_the_memory_limit_is_refused():
     assert "max_work_bytes" in str(info.value) and "norm_bounds" in str(info.value)
 
 
+def test_singular_values_beyond_the_memory_limit_are_refused_before_any_work():
+    op = ConvOperator(
+        np.ones((64, 64, 3, 3, 3)), (64, 256, 256, 256), padding=1, boundary="circular"
+    )
+    with pytest.raises(ValueError, match=r"singular_values.*max_work_bytes"):
+        singular_values(op)
+
+
 def test_docstring_examples_run():
     import doctest
 
@@ -569,3 +612,124 @@ def test_benchmark_quick_run_reports_every_layer_and_method(tmp_path):
     assert {t["kind"] for t in data["targets"]} == {"random", "mean", "positive"}
     for table in ("### convops' interval", "### The published methods", "### Targets"):
         assert table in proc.stdout
+
+
+# ----------------------------------------------------------------------------------------
+# the command line: convops norm
+# ----------------------------------------------------------------------------------------
+def _cli(argv, capsys):
+    from convops import cli
+
+    status = cli.main(argv)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _interval(out: str) -> tuple[float, float]:
+    line = next(ln for ln in out.splitlines() if ln.startswith("||A||_2"))
+    if "(exact)" in line:
+        value = float(line.split("=")[1].split()[0])
+        return value, value
+    lo, hi = line.split("[", 1)[1].split("]", 1)[0].split(",")
+    return float(lo), float(hi)
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_cli_norm_prints_an_interval_around_the_dense_norm(capsys, transpose):
+    argv = [
+        "norm",
+        "--input",
+        "10x9",
+        "--kernel",
+        "3x3",
+        "--channels",
+        "2:4",
+        "--stride",
+        "2",
+        "--padding",
+        "1",
+        "--boundary",
+        "replicate",
+        "--seed",
+        "3",
+    ]
+    status, out, _ = _cli(argv + (["--transpose"] if transpose else []), capsys)
+    assert status == 0
+    # the documented default kernel: standard normal values from the seed, C order
+    w = np.random.default_rng(3).standard_normal(4 * 2 * 9).reshape(4, 2, 3, 3)
+    op = ConvOperator(w, (2, 10, 9), stride=2, padding=1, boundary="replicate")
+    lo, hi = _interval(out)
+    dense = _dense_norm(op)
+    assert lo <= dense * (1 + 1e-9) and hi >= dense * (1 - 1e-9)
+    b = norm_bounds(op.H if transpose else op, rng=3)
+    assert f"[{b.lower:.10g}, {b.upper:.10g}]" in out
+    assert out.splitlines()[0] == str((op.H if transpose else op).geometry)
+    assert f"upper: {b.upper_method}" in out and f"lower: {b.lower_method}" in out
+    assert "products with A or A*" in out and " s" in out
+
+
+def test_cli_norm_of_a_block_circulant_geometry_is_exact(capsys):
+    argv = [
+        "norm",
+        "--input",
+        "16x16",
+        "--kernel",
+        "3x3",
+        "--boundary",
+        "circular",
+        "--padding",
+        "1",
+        "--stride",
+        "2",
+        "--values",
+        "1,2,3,4,5,6,7,8,9",
+    ]
+    status, out, _ = _cli(argv, capsys)
+    assert status == 0 and "(exact)" in out
+    op = ConvOperator(
+        np.arange(1.0, 10).reshape(3, 3), (16, 16), boundary="circular", padding=1, stride=2
+    )
+    value, _ = _interval(out)
+    assert value == pytest.approx(_dense_norm(op), rel=1e-9)
+
+
+def test_cli_norm_reports_progress_on_stderr(capsys, monkeypatch):
+    from convops import cli
+
+    monkeypatch.setattr(cli, "NORM_PROGRESS_AFTER", 0.0)  # as if it were a long computation
+    status, out, err = _cli(
+        [
+            "norm",
+            "--input",
+            "24x24",
+            "--kernel",
+            "3x3",
+            "--channels",
+            "3:3",
+            "--padding",
+            "1",
+            "--rtol",
+            "1e-9",
+        ],
+        capsys,
+    )
+    assert status == 0
+    assert "Lanczos step 10" in err and "circulant embedding" in err and " s]" in err
+    assert "Lanczos step" not in out  # stdout holds the result only
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--rtol", "0"], ["rtol=0.0", "between 0 and 1"]),
+        (["--maxiter", "0"], ["maxiter=0", ">= 1"]),
+        (["--seed", "-1"], ["--seed=-1", ">= 0"]),
+        (["--boundary", "wrap"], ["boundary='wrap'"]),
+    ],
+)
+def test_cli_norm_refuses_bad_arguments_in_one_line(capsys, extra, words):
+    status, out, err = _cli(["norm", "--input", "8", "--kernel", "3", *extra], capsys)
+    assert status == 2 and not out
+    assert err.startswith("convops: error:") and err.count("\n") == 1
+    for w in words:
+        assert w in err, (w, err)

@@ -139,3 +139,35 @@ def test_readme_layout_matches_the_tree():
     )
     for top in ("tutorials/", "tests/", "benchmarks/"):
         assert top in listed and (ROOT / top).is_dir(), top
+
+
+def test_readme_commands_parse():
+    """Every ``convops …`` command the README shows is one the parser accepts."""
+    from convops import cli
+
+    text = README.read_text(encoding="utf-8")
+    commands = re.findall(r"`(convops (?:matrix|animate|check|explore|norm) [^`]+)`", text)
+    block = re.search(r"```text\n(convops tour.*?)```", text, re.S)
+    assert block is not None
+    for line in block.group(1).splitlines():
+        commands.append(re.split(r"\s{3,}", line)[0])
+    assert len(commands) >= 8 and any(c.startswith("convops norm") for c in commands)
+    parser = cli.build_parser()
+    for command in commands:
+        argv = re.sub(r"\[[^]]*\]", "", command).split()[1:]  # without the optional parts
+        parser.parse_args(argv)
+
+
+def test_readme_norm_command_prints_a_tight_interval(capsys):
+    """The ``convops norm`` line of the README's norms section: the full-shape form of the
+    ResNet-18 layer, within the 0.1–3 % the section claims."""
+    from convops import cli
+
+    text = README.read_text(encoding="utf-8")
+    command = re.search(r"From the shell: `(convops norm [^`]+)`", text)
+    assert command is not None
+    assert cli.main(command.group(1).split()[1:]) == 0
+    out = capsys.readouterr().out
+    assert "(64, 56, 56) -> (64, 28, 28)" in out
+    gap = float(re.search(r"upper/lower = ([0-9.]+)", out).group(1))
+    assert 1.0 <= gap <= 1.03

@@ -50,6 +50,12 @@ EXPECTED = {
     },
     5: {"05_gradient_descent.png", "05_deconvolution.png"},
     6: {"06_im2col_matrix.png", "06_reflect_fold.png"},
+    7: {
+        "07_singular_values_per_frequency.png",
+        "07_stride_folding.png",
+        "07_zero_padding_bounds.png",
+        "07_step_size.png",
+    },
 }
 PACKAGE_DIR = Path(tutorials.__file__).parent
 #: What is installed: the convops package and its tutorials (in a clone, the top-level

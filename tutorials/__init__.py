@@ -72,6 +72,9 @@ TUTORIALS: tuple[Tutorial, ...] = (
     Tutorial("t04_frequency_domain", "The frequency domain"),
     Tutorial("t05_solving_with_the_operators", "Solving with the operators"),
     Tutorial("t06_linear_in_the_weights", "Linear in the weights"),
+    Tutorial(
+        "t07_how_far_can_a_convolution_stretch", "How much can a convolution stretch a vector?"
+    ),
 )
 
 

@@ -50,11 +50,12 @@ The candidates, of which the smallest is kept:
   only lower the bound) it converges to ``‖A_|w|‖``.  For a kernel whose taps are all
   ``>= 0`` (or all ``<= 0``), ``A_|w| = ±A`` and the bound converges to ``‖A‖`` itself:
   low-pass and averaging kernels, where the circulant embedding is loosest, come out
-  tight — with one group: with several, the witness lives in one group's block and the
-  others start from the positive floor, and the few power steps may leave the bound a few
-  per cent loose (a grouped operator is block-diagonal; ``norm_bounds`` of each group's
-  operator is then the sharper route).  It is also tried for kernels with a strong mean, where ``‖A_|w|‖`` is close to
-  ``‖A‖``.
+  tight.  Where ``M`` is reducible (several groups; strides or paddings that split the
+  inputs into sets no output mixes) the witness lives on one block and the others start
+  from the positive floor; up to :data:`CW_STEPS` power steps bring them down, but may
+  leave the bound a little loose (``norm_bounds`` of each group's operator is then the
+  sharper route).  It is also tried for kernels with a strong mean, where ``‖A_|w|‖`` is
+  close to ``‖A‖``.
 
 Where the gap is larger, and why: the circulant bound ``‖C_N‖`` is the supremum of the
 kernel's block spectrum sampled on ``N``, while the truncated (zero-padded) operator is
@@ -71,10 +72,19 @@ the kernel is nonnegative.  The same holds for circular boundaries that are not
 block-circulant (an input not divisible by the stride, or padding other than
 ``d·(k − 1)``).
 
-Rounding: the block norms are computed in double precision (kernel FFT, Gram products,
-LAPACK's symmetric eigensolver); ``upper`` includes an explicit margin for the worst-case
-errors of these steps (field ``rounding``, relative, typically 1e-13 – 1e-10), so that it
-holds for the exact operator with the given kernel values.
+What is *not* used as an upper bound: the Ritz residual.  For a unit vector ``v`` with
+``θ = vᴴMv`` and ``r = Mv − θv`` (``M = AᴴA``), ``M`` has an eigenvalue within ``‖r‖`` of
+``θ`` — but not necessarily the largest one, so ``θ + ‖r‖`` proves nothing about ``‖A‖``
+without a bound on the rest of the spectrum (a gap, which convolutions do not offer:
+their top singular values cluster).  The Lanczos side only ever gives ``lower``.
+
+Rounding: the block norms are computed in double precision (the blocks' tap sums, the
+Gram products, Cholesky factorisations and LAPACK's symmetric eigensolver) from the kernel
+values cast to double precision (exactly, for float32 kernels); ``upper`` includes an
+explicit margin for the worst-case errors of these steps (field ``rounding``, relative,
+typically 1e-13 – 1e-10), so that it holds for the exact operator with the given kernel
+values.  The Collatz–Wielandt products use the direct realisation, whose sums of
+nonnegative terms have a small *relative* error per entry, covered the same way.
 
 The lower side: a witness
 -------------------------
@@ -121,6 +131,9 @@ LANCZOS_BASIS = 32
 LANCZOS_KEEP = 8
 #: The Lanczos basis is made smaller (down to 8 vectors) to stay within this many bytes.
 LANCZOS_BYTES = 2**30
+
+#: Power steps of the Collatz–Wielandt bound, at most.
+CW_STEPS = 12
 
 #: Grids tried per embedding family (the smallest admissible one and the next multiples of
 #: the stride), and the budget for the extra ones: their blocks may cost at most this many
@@ -304,7 +317,7 @@ SMALL_BLOCK = 48
 #: Power steps of the per-block estimates, and how many of the blocks with the largest
 #: estimates are solved exactly to set the level the others are certified below.
 POWER_STEPS = 8
-EXACT_FIRST = 4
+EXACT_FIRST = 16
 #: Bytes of Gram matrices kept between the estimate and the certification passes.
 GRAM_KEEP_BYTES = 256 * 2**20
 
@@ -312,14 +325,25 @@ GRAM_KEEP_BYTES = 256 * 2**20
 def _gram(b: np.ndarray) -> np.ndarray:
     """``B Bᴴ`` or ``Bᴴ B`` (the smaller side) of a stack of complex blocks ``(F, r, c)``.
 
-    Formed from the real and imaginary parts by four stacked *real* products: numpy's
-    stacked real ``matmul`` is fast and steady, while its stacked complex one, and loops of
-    small BLAS calls, slow down many times when the cores are shared (thread hand-offs of
-    the BLAS on every small call).
+    Smaller blocks: from the real and imaginary parts by four stacked *real* products
+    (numpy's stacked real ``matmul`` is fast and steady, while its stacked complex one, and
+    loops of small BLAS calls, slow down many times when the cores are shared: thread
+    hand-offs of the BLAS on every small call).  Blocks with a side of 256 or more: one
+    BLAS ``herk`` each, whose work amortises the call.
     """
     wide = b.shape[1] <= b.shape[2]
     if not wide:
         b = np.swapaxes(b, 1, 2)  # Bᴴ B = conj(Bᵀ (Bᵀ)ᴴ): the same eigenvalues as Bᵀ conj(B)
+    if b.shape[1] >= 256:  # large blocks: one BLAS herk each (half a product) pays off
+        from scipy.linalg.blas import get_blas_funcs
+
+        herk = get_blas_funcs("herk", (b,))
+        out = np.empty((b.shape[0], b.shape[1], b.shape[1]), dtype=np.complex128)
+        for i, block in enumerate(b):
+            # on the Fortran-ordered transpose (no copy): conj(B Bᴴ), upper triangle
+            upper = herk(1.0, block.T, trans=2, lower=0)
+            out[i] = upper + np.conj(np.triu(upper, 1).T)
+        return out
     re, im = np.ascontiguousarray(b.real), np.ascontiguousarray(b.imag)
     re_t, im_t = np.swapaxes(re, 1, 2), np.swapaxes(im, 1, 2)
     out = np.empty((b.shape[0], b.shape[1], b.shape[1]), dtype=np.complex128)
@@ -384,6 +408,8 @@ def _top_singular(w: np.ndarray, g: ConvGeometry, emb: Embedding) -> _Top:
     side, inner = min(r, c), max(r, c)
     per_row = nb1 * (r * c + side * side)
     step = max(1, GRAM_CHUNK // max(1, per_row))
+    # one chunk: its blocks, their Gram matrices and the copies made building them
+    check_work(4 * 16 * step * per_row, "norm_bounds' frequency blocks (one chunk of them)")
     chunks = [slice(i, min(i + step, freq_shape[0])) for i in range(0, freq_shape[0], step)]
     total = nb1 * freq_shape[0]
     # the Gram's entries are sums of 2·inner real products (real and imaginary parts)
@@ -420,34 +446,36 @@ def _top_singular(w: np.ndarray, g: ConvGeometry, emb: Embedding) -> _Top:
             if keep:
                 kept.append(grams)
         first = np.argsort(-estimate, kind="stable")[:EXACT_FIRST]
-        for i in first:
-            if keep:
-                chunk, j = divmod(int(i), step * nb1)
-                gram = kept[chunk][j : j + 1]
-            else:
-                gram = _gram(build_one(int(i))[None])
-            solve(gram, np.array([i]))
+        if keep:
+            picked = [kept[int(i) // (step * nb1)][int(i) % (step * nb1)] for i in first]
+            solve(np.array(picked), first)
+        else:
+            solve(_gram(np.array([build_one(int(i)) for i in first])), first)
         level = float(np.max(lam[first])) * (1 + 1e-12)
         eye = np.eye(side)
-        for n_chunk, rows in enumerate(chunks):
+        # the chunks with the largest estimates first: a block above the level raises it
+        # early, and the later chunks pass at the higher level
+        order = sorted(
+            range(len(chunks)),
+            key=lambda n: -float(np.max(estimate[chunks[n].start * nb1 : chunks[n].stop * nb1])),
+        )
+        for n_chunk in order:
+            rows = chunks[n_chunk]
             grams = kept[n_chunk] if keep else _gram(build(rows))
             at = np.arange(rows.start * nb1, rows.stop * nb1)
-            todo = ~exact[at]
+            todo = np.nonzero(~exact[at])[0]
+            if not todo.size:
+                continue
             # Cholesky of λI − G succeeds only if σ₁² < λ (up to rounding): one stacked call
-            # for the chunk; where it fails, block by block, solving the ones above
+            # for the chunk; where it fails, the chunk's blocks are solved exactly instead
+            # (one stacked call too) and the level rises to their largest value
             try:
                 np.linalg.cholesky(level * eye - grams[todo])
-                passed = at[todo]
             except np.linalg.LinAlgError:
-                passed_list = []
-                for j in np.nonzero(todo)[0]:
-                    try:
-                        np.linalg.cholesky(level * eye - grams[j])
-                        passed_list.append(at[j])
-                    except np.linalg.LinAlgError:  # above the level: solve it, raise it
-                        solve(grams[j : j + 1], at[j : j + 1])
-                        level = max(level, float(lam[at[j]]) * (1 + 1e-12))
-                passed = np.array(passed_list, dtype=np.int64)
+                solve(grams[todo], at[todo])
+                level = max(level, float(np.max(lam[at[todo]])) * (1 + 1e-12))
+                continue
+            passed = at[todo]
             if passed.size:
                 trace = np.einsum("fii->f", grams[passed - at[0]]).real
                 lam[passed] = level
@@ -839,11 +867,13 @@ def norm_bounds(
     # more grids while their blocks cost little next to the products with A (small inputs,
     # where the sampled spectrum's maximum moves most from grid to grid)
     budget = GRID_BUDGET * _product_cost(g)
-    spent = 0.0
+    spent, families = 0.0, set()
     for emb in embeddings(g, count=GRIDS_TRIED):
         cost = _block_cost(g, emb, real)
-        if best is not None and (spent + cost > budget or emb.kind != best[1].kind):
+        # the first grid of each family always; further ones while the budget lasts
+        if emb.kind in families and spent + cost > budget:
             continue
+        families.add(emb.kind)
         spent += cost
         say(f"circulant embedding ({emb.kind}) on the grid {emb.grid}")
         top = _top_singular(w, g, emb)
@@ -942,7 +972,8 @@ def norm_bounds(
     if sign or moduli_circ * cut < 0.999 * upper:
         say("Collatz–Wielandt bound on the kernel's moduli")
         goal = math.sqrt(max(ritz.theta, 0.0)) * (1 + rtol)
-        cw, steps = _collatz_wielandt(np.abs(kernel), g, vec, on_input, goal, upper, A)
+        rival = None if sign else upper  # a nonnegative kernel's bound converges to ‖A‖
+        cw, steps = _collatz_wielandt(np.abs(kernel), g, vec, on_input, goal, rival, A)
         if cw < upper:
             upper, grid = cw, ()
             rounding = cw_margin(g)
@@ -986,17 +1017,19 @@ def _collatz_wielandt(
     vec: np.ndarray,
     on_input: bool,
     target: float,
-    rival: float,
+    rival: float | None,
     counted: _Counted,
 ) -> tuple[float, int]:
     r"""``sqrt(max_i (M u)_i / u_i)`` for the nonnegative ``M``, ``u`` from the witness.
 
-    ``u = |vec|``, floored at ``1e-8·max|vec|`` so that it is positive; then up to 8 power
-    steps ``u ← M u`` (each can only lower the bound for a nonnegative ``M``), stopping when
-    the bound reaches ``target``, stops improving, or is still 5 % above ``rival`` (the
-    bound it competes with) after two steps.  Products use the direct realisation, whose
-    sums of nonnegative terms carry a small *relative* error per entry (see
-    :func:`cw_margin`).  Returns the bound (with its margin) and the power steps taken.
+    ``u = |vec|``, floored at ``1e-8·max|vec|`` so that it is positive; then power steps
+    ``u ← M u`` (each can only lower the bound for a nonnegative ``M``), at most
+    :data:`CW_STEPS`, stopping when the bound reaches ``target``.  When it competes with
+    another bound (``rival``, for a signed kernel's moduli) it also stops once it is still
+    5 % above ``rival`` after four steps (the first ratios are poor where the witness is
+    nearly zero, e.g. on a block of a reducible ``M`` it does not touch).  Products use the
+    direct realisation, whose sums of nonnegative terms carry a small *relative* error per
+    entry (see :func:`cw_margin`).  Returns the bound (with its margin) and the power steps.
     """
     from ..operators import ConvOperator
 
@@ -1005,14 +1038,13 @@ def _collatz_wielandt(
     u = np.abs(vec)
     u = np.maximum(u, 1e-8 * float(np.max(u)))
     best, steps = math.inf, 0
-    while steps < 8:
+    while steps < CW_STEPS:
         steps += 1
         counted.count += 2
         Mu = PH.apply(P.apply(u)) if on_input else P.apply(PH.apply(u))
         ratio = math.sqrt(max(float(np.max(Mu / u)), 0.0))
-        improved = ratio < best * (1 - 1e-7)
         best = min(best, ratio)
-        if best <= target or not improved or (steps >= 2 and best > 1.05 * rival):
+        if best <= target or (rival is not None and steps >= 4 and best > 1.05 * rival):
             break
         u = np.maximum(Mu, 1e-300)
     return best * (1 + cw_margin(g)), steps

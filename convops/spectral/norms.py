@@ -22,6 +22,7 @@ from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .._validate import is_int, validate_bool, validate_choice, validate_int, validate_number
 from ..geometry import ConvGeometry
+from ..realisations.workspace import check_work
 from ._multiplier import conv_geometry
 
 if TYPE_CHECKING:  # the operators import the spectral tools lazily
@@ -271,6 +272,10 @@ def singular_values(
             "op's kernel holds non-finite values (NaN or inf): its singular values are "
             "not finite numbers"
         )
+    # the blocks, the copies made building them and the SVD's work arrays
+    rows, cols = g.out_channels // g.groups, (g.in_channels // g.groups) * math.prod(g.stride)
+    count = math.prod(n // s for n, s in zip(g.spatial_in, g.stride, strict=True)) * g.groups
+    check_work(4 * 16 * count * rows * cols, "singular_values' frequency blocks")
     blocks = polyphase_blocks(w, g.dilation, g.stride, g.spatial_in, g.groups)
     sv = np.linalg.svd(blocks, compute_uv=False)  # (F, G, min(rows, cols) of a block)
     order = np.argsort(-sv.ravel(), kind="stable")
