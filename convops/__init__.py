@@ -1,6 +1,7 @@
 """convops: convolution and transposed convolution as one linear map and its adjoint."""
 
 from . import grad
+from .bridges import from_keras, from_torch
 from .functional import (
     conv,
     conv1d,
@@ -37,6 +38,8 @@ __all__ = [
     "conv_transpose2d",
     "conv_transpose3d",
     "conv_transpose_matrix",
+    "from_keras",
+    "from_torch",
     "get_config",
     "grad",
     "kernel_spectrum",

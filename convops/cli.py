@@ -141,7 +141,8 @@ parse_values = _argument_type(syntax.parse_values)
 # ----------------------------------------------------------------------------------------
 _GEOMETRY_HELP = """\
 shapes are sizes separated by x (4x4, 16, 8x8x8); --stride/--dilation take an int or one
-per axis (2 or 1,2); --padding takes valid, same, full, an int, or one entry per axis
+per axis (2 or 1,2); --padding takes valid, same (PyTorch's, stride 1), same_upper
+(TensorFlow's "same", any stride), full, an int, or one entry per axis
 separated by commas, each N or LO:HI (1,2 or 0:1,1:1). Kernel values are read in C order
 over (C_out, C_in/groups, *kernel); they default to 1, 2, ..., k (complex: 1+2j); negative
 values may follow the option (--values -1,2,3) or be attached (--values=-1,2,3). --input is
@@ -196,7 +197,9 @@ def _add_geometry(add: AddArgument, p: argparse.ArgumentParser, *, values_defaul
         type=parse_padding,
         default=0,
         metavar="P",
-        help="valid | same | full | N | per-axis N or LO:HI, comma-separated (default 0)",
+        help="valid | same | same_upper | full | N | per-axis N or LO:HI, comma-separated "
+        "(default 0); same is PyTorch's rule (stride 1), same_upper TensorFlow's "
+        "(ceil(n/stride) outputs, the odd pixel after)",
     )
     add(
         g,

@@ -338,8 +338,8 @@ def conv1d(
     stride, dilation : int or tuple of int
         ``>= 1``.
     padding : int, str or tuple
-        As in PyTorch (an int, ``"valid"``, ``"same"``), and also ``"full"`` and a
-        ``(lo, hi)`` pair.
+        As in PyTorch (an int, ``"valid"``, ``"same"``), and also ``"full"``,
+        ``"same_upper"`` (TensorFlow's ``"same"``, any stride) and a ``(lo, hi)`` pair.
     groups : int
         Divides ``C_in`` and ``C_out``; each group of ``C_out/groups`` outputs reads its
         ``C_in/groups`` inputs.
@@ -411,8 +411,9 @@ def conv2d(
     stride, dilation : int or tuple of int
         ``>= 1``; one value, or one per spatial axis.
     padding : int, str or tuple
-        As in PyTorch (an int, one per axis, ``"valid"``, ``"same"``), and also ``"full"``
-        and a ``(lo, hi)`` pair per axis.
+        As in PyTorch (an int, one per axis, ``"valid"``, ``"same"``), and also ``"full"``,
+        ``"same_upper"`` (TensorFlow's ``"same"``, any stride) and a ``(lo, hi)`` pair per
+        axis.
     groups : int
         Divides ``C_in`` and ``C_out``; each group of ``C_out/groups`` outputs reads its
         ``C_in/groups`` inputs.
@@ -490,8 +491,9 @@ def conv3d(
     stride, dilation : int or tuple of int
         ``>= 1``; one value, or one per spatial axis.
     padding : int, str or tuple
-        As in PyTorch (an int, one per axis, ``"valid"``, ``"same"``), and also ``"full"``
-        and a ``(lo, hi)`` pair per axis.
+        As in PyTorch (an int, one per axis, ``"valid"``, ``"same"``), and also ``"full"``,
+        ``"same_upper"`` (TensorFlow's ``"same"``, any stride) and a ``(lo, hi)`` pair per
+        axis.
     groups : int
         Divides ``C_in`` and ``C_out``; each group of ``C_out/groups`` outputs reads its
         ``C_in/groups`` inputs.

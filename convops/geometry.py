@@ -54,6 +54,7 @@ __all__ = [
     "make_geometry",
     "normalize_dtype",
     "per_axis_ints",
+    "same_upper_padding",
     "shape_tuple",
     "transpose_input_length",
     "validate_flip",
@@ -63,7 +64,7 @@ __all__ = [
 
 Boundary = Literal["zeros", "circular", "reflect", "replicate"]
 BOUNDARIES: tuple[str, ...] = ("zeros", "circular", "reflect", "replicate")
-PADDING_MODES: tuple[str, ...] = ("valid", "same", "full")
+PADDING_MODES: tuple[str, ...] = ("valid", "same", "same_upper", "full")
 PaddingArg = int | str | Sequence[int | Sequence[int]]
 IntOrTuple = int | Sequence[int]
 Method = Literal["auto", "direct", "fft", "matrix"]
@@ -74,6 +75,12 @@ def dilated_span(dilation: Sequence[int], kernel_size: Sequence[int]) -> tuple[i
     return tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel_size, strict=True))
 
 
+_PADDING_FORMS = (
+    "an int, 'valid', 'same', 'same_upper', 'full', or a tuple of {ndim} entries, each an int "
+    "or a (lo, hi) pair"
+)
+
+
 def _pad_entry(entry, value, ndim: int) -> tuple[int, int]:
     if is_int(entry):
         lo = hi = int(entry)
@@ -81,8 +88,7 @@ def _pad_entry(entry, value, ndim: int) -> tuple[int, int]:
         lo, hi = int(entry[0]), int(entry[1])
     else:
         raise TypeError(
-            f"padding={value!r} is not understood: use an int, 'valid', 'same', 'full', "
-            f"or a tuple of {ndim} entries, each an int or a (lo, hi) pair"
+            f"padding={value!r} is not understood: use {_PADDING_FORMS.format(ndim=ndim)}"
         )
     if lo < 0 or hi < 0:
         raise ValueError(f"padding={value!r} is not allowed: padding widths must be >= 0")
@@ -90,7 +96,33 @@ def _pad_entry(entry, value, ndim: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _normalize_padding(value, ndim, kernel_size, dilation, stride):
+def same_upper_padding(
+    spatial_in: Sequence[int],
+    kernel_size: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+) -> tuple[tuple[int, int], ...]:
+    """``(lo, hi)`` per axis of TensorFlow's ``"SAME"`` rule (ONNX's ``SAME_UPPER``).
+
+    Per axis, for input length ``n``, kernel ``k``, stride ``s`` and dilation ``d``::
+
+        m     = ceil(n / s)
+        total = max((m − 1)·s + d·(k − 1) + 1 − n, 0)
+        lo    = total // 2,   hi = total − lo        (the odd pixel after)
+
+    The smallest total padding that gives ``m = ceil(n / s)`` outputs: TF/Keras
+    ``padding="same"``, JAX's ``"SAME"``, ONNX's ``auto_pad="SAME_UPPER"``.  With stride 1
+    it is ``d·(k − 1)``, PyTorch's ``"same"``.
+    """
+    pads = []
+    for n, k, s, d in zip(spatial_in, kernel_size, stride, dilation, strict=True):
+        m = -(-n // s)  # ceil(n / s) in integers: exact for any size
+        total = max((m - 1) * s + d * (k - 1) + 1 - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def _normalize_padding(value, ndim, kernel_size, dilation, stride, spatial_in):
     if isinstance(value, str):
         if value not in PADDING_MODES:
             raise ValueError(
@@ -102,10 +134,13 @@ def _normalize_padding(value, ndim, kernel_size, dilation, stride):
             return tuple((0, 0) for _ in spans)
         if value == "full":
             return tuple((t, t) for t in spans)
+        if value == "same_upper":
+            return same_upper_padding(spatial_in, kernel_size, stride, dilation)
         if any(s != 1 for s in stride):
             raise ValueError(
                 f"padding='same' is not supported with stride={stride!r} (as in PyTorch): "
-                "the output would not have the input's size; pass explicit padding instead, "
+                "the output would not have the input's size; use padding='same_upper' "
+                "(TensorFlow's rule: ceil(n / stride) outputs) or pass explicit padding, "
                 "e.g. padding=" + repr(tuple((t // 2, t - t // 2) for t in spans))
             )
         return tuple((t // 2, t - t // 2) for t in spans)
@@ -120,10 +155,7 @@ def _normalize_padding(value, ndim, kernel_size, dilation, stride):
                 "(one int or (lo, hi) pair per spatial axis)"
             )
         return tuple(_pad_entry(e, value, ndim) for e in value)
-    raise TypeError(
-        f"padding={value!r} is not understood: use an int, 'valid', 'same', 'full', "
-        f"or a tuple of {ndim} entries, each an int or a (lo, hi) pair"
-    )
+    raise TypeError(f"padding={value!r} is not understood: use {_PADDING_FORMS.format(ndim=ndim)}")
 
 
 # ----------------------------------------------------------------------------------------
@@ -347,7 +379,7 @@ def make_geometry(
     flip: bool = False,
     output_size: Sequence[int] | None = None,
 ) -> ConvGeometry:
-    """Validate and normalise the parameters of a convolution.
+    r"""Validate and normalise the parameters of a convolution.
 
     Parameters
     ----------
@@ -359,9 +391,11 @@ def make_geometry(
     stride, dilation : int or tuple of int
         ``>= 1``; one value, or one per spatial axis.
     padding : int, str or tuple
-        ``"valid"``, ``"same"`` (total ``d·(k − 1)``, ``lo = total // 2``; stride 1 only),
-        ``"full"`` (``d·(k − 1)`` each side), an int, or one int or ``(lo, hi)`` pair per
-        axis (in 1D a bare ``(lo, hi)`` pair is accepted too).
+        ``"valid"`` (none); ``"same"`` (PyTorch's rule: total ``d·(k − 1)``,
+        ``lo = total // 2``, ``hi = total − lo``; stride 1 only); ``"same_upper"``
+        (TensorFlow's rule, any stride, see Notes); ``"full"`` (``d·(k − 1)`` each side); an
+        int; or one int or ``(lo, hi)`` pair per axis (in 1D a bare ``(lo, hi)`` pair is
+        accepted too).
     groups : int
         Divides both channel counts; 1 for single-channel kernels.
     boundary : {"zeros", "circular", "reflect", "replicate"}
@@ -381,6 +415,23 @@ def make_geometry(
     ------
     ValueError, TypeError
         With the parameter's name, the value given and what is allowed.
+
+    Notes
+    -----
+    ``padding="same_upper"`` is TensorFlow's ``"SAME"`` (Keras' ``padding="same"``, JAX's
+    ``"SAME"``, ONNX's ``auto_pad="SAME_UPPER"``): per axis, for input length ``n``,
+
+    .. math::
+
+        m = \lceil n / s \rceil, \qquad
+        \text{total} = \max\bigl((m - 1)\,s + d\,(k - 1) + 1 - n,\ 0\bigr), \qquad
+        lo = \lfloor \text{total} / 2 \rfloor, \quad hi = \text{total} - lo,
+
+    the least padding that gives ``m = ceil(n / s)`` outputs, the odd pixel after (JAX's
+    ``"SAME_LOWER"`` would put it before).  It depends on ``n``, and with stride 1 it equals
+    ``"same"`` (PyTorch's split of ``d·(k − 1)``); with strides, PyTorch has no such rule
+    and ``"same"`` is refused.  The widths per side are at most ``d·(k − 1)``; the boundary
+    modes' width limits apply as to any padding.
     """
     kernel_shape = shape_tuple(kernel_shape, "kernel shape")
     input_shape = shape_tuple(input_shape, "input_shape")
@@ -428,7 +479,7 @@ def make_geometry(
 
     stride = per_axis_ints(stride, "stride", ndim, 1)
     dilation = per_axis_ints(dilation, "dilation", ndim, 1)
-    pads = _normalize_padding(padding, ndim, kernel_size, dilation, stride)
+    pads = _normalize_padding(padding, ndim, kernel_size, dilation, stride, spatial_in)
 
     for axis, ((lo, hi), n) in enumerate(zip(pads, spatial_in, strict=True)):
         widest = {"circular": n, "reflect": n - 1}.get(boundary)
@@ -491,13 +542,18 @@ def transpose_input_length(
     output_padding: IntOrTuple = 0,
     dilation: IntOrTuple = 1,
     allow_string_padding: bool = True,
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
+) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
     """Spatial sizes of a transposed convolution's output (the convolution's input).
 
     ``n = (m − 1)·s − lo − hi + d·(k − 1) + output_padding + 1`` per axis, the PyTorch
-    ``conv_transpose`` formula.  Returns ``(n, natural_m)``; ``natural_m`` differs from
-    ``m`` only when ``output_padding >= stride`` (possible when dilation > stride), in
-    which case the convolution's output is cropped back to ``m``.
+    ``conv_transpose`` formula.  Returns ``(n, pads)``, the sizes and the ``(lo, hi)`` pair
+    per axis.  When ``output_padding >= stride`` (possible when dilation > stride) the
+    convolution on ``n`` has more than ``m`` outputs and is cropped back to ``m``.
+
+    ``padding="same_upper"`` depends on ``n`` itself; there ``n = (m − 1)·s + 1 +
+    output_padding``: the smallest input whose ``ceil(n / s)`` outputs are ``m``, plus
+    ``output_padding`` (``output_padding = s − 1`` gives ``n = m·s``, Keras' default for
+    ``Conv*DTranspose(padding="same")``).  With stride 1 that is ``n = m``, as for ``"same"``.
 
     ``output_padding`` must satisfy ``0 <= output_padding < max(stride, dilation)``.
     """
@@ -510,7 +566,6 @@ def transpose_input_length(
             f"padding={padding!r} is not allowed in conv_transpose{ndim}d (as in PyTorch); "
             "pass an int or a tuple of ints"
         )
-    pads = _normalize_padding(padding, ndim, tuple(kernel_size), dilation, stride)
     out_pad = per_axis_ints(output_padding, "output_padding", ndim, 0)
     for op_, s, d in zip(out_pad, stride, dilation, strict=True):
         if op_ >= max(s, d):
@@ -518,6 +573,14 @@ def transpose_input_length(
                 f"output_padding={output_padding!r} is not allowed: each entry must be smaller "
                 f"than max(stride, dilation) = {max(s, d)} on its axis"
             )
+    if isinstance(padding, str) and padding == "same_upper":
+        # the padding depends on n, so n comes first: the least n with ceil(n / s) = m
+        sizes = [
+            (m - 1) * s + 1 + op_ for m, s, op_ in zip(spatial_out, stride, out_pad, strict=True)
+        ]
+        _check_transpose_elements(sizes, stride, dilation)
+        return tuple(sizes), same_upper_padding(sizes, kernel_size, stride, dilation)
+    pads = _normalize_padding(padding, ndim, tuple(kernel_size), dilation, stride, None)
     sizes = []
     for m, k, s, d, (lo, hi), op_ in zip(
         spatial_out, kernel_size, stride, dilation, pads, out_pad, strict=True
@@ -530,6 +593,13 @@ def transpose_input_length(
                 "on some axis; use less padding"
             )
         sizes.append(n)
+    _check_transpose_elements(sizes, stride, dilation)
+    return tuple(sizes), pads
+
+
+def _check_transpose_elements(
+    sizes: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
+) -> None:
     if math.prod(sizes) > MAX_ELEMENTS:
         raise ValueError(
             f"stride={stride!r} and dilation={dilation!r} are too large for this transposed "
@@ -537,4 +607,3 @@ def transpose_input_length(
             f"{math.prod(sizes)} entries per channel, more than any array can hold "
             f"(at most 2**59); use smaller values"
         )
-    return tuple(sizes), pads

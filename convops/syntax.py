@@ -78,9 +78,13 @@ def parse_ints(text: str) -> int | tuple[int, ...]:
 
 
 def parse_padding(text: str) -> str | int | tuple[int | tuple[int, int], ...]:
-    """``valid``/``same``/``full``, an int, or per-axis ``N`` or ``LO:HI`` separated by commas."""
+    """``valid``/``same``/``same_upper``/``full``, an int, or per-axis ``N`` or ``LO:HI``.
+
+    Per-axis entries are separated by commas.  ``same`` is PyTorch's rule (stride 1 only),
+    ``same_upper`` TensorFlow's (any stride; see :func:`convops.geometry.make_geometry`).
+    """
     text = text.strip()
-    if text in ("valid", "same", "full"):
+    if text in ("valid", "same", "same_upper", "full"):
         return text
     entries: list[int | tuple[int, int]] = []
     try:
@@ -92,8 +96,8 @@ def parse_padding(text: str) -> str | int | tuple[int | tuple[int, int], ...]:
                 entries.append(int(part))
     except ValueError:
         raise ValueError(
-            f"{text!r} is not a padding: use valid, same, full, an int, or one entry per "
-            "axis separated by commas, each N or LO:HI (e.g. 1,2 or 0:1,1:0)"
+            f"{text!r} is not a padding: use valid, same, same_upper, full, an int, or one "
+            "entry per axis separated by commas, each N or LO:HI (e.g. 1,2 or 0:1,1:0)"
         ) from None
     if len(entries) == 1 and isinstance(entries[0], int):
         return entries[0]

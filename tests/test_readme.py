@@ -171,3 +171,29 @@ def test_readme_norm_command_prints_a_tight_interval(capsys):
     assert "(64, 56, 56) -> (64, 28, 28)" in out
     gap = float(re.search(r"upper/lower = ([0-9.]+)", out).group(1))
     assert 1.0 <= gap <= 1.03
+
+
+def _script_blocks() -> list[str]:
+    """The README's ```python blocks written as scripts (not doctests)."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    return [b for b in blocks if not b.lstrip().startswith(">>>")]
+
+
+def test_readme_framework_examples_run():
+    """The README's examples with PyTorch (or Keras) run, where the framework is installed."""
+    import importlib.util
+
+    import numpy as np
+    import pytest
+
+    blocks = _script_blocks()
+    assert any("from_torch" in b for b in blocks)
+    ran = 0
+    for block in blocks:
+        needs = re.findall(r"^import (\w+)", block, re.M)
+        if any(importlib.util.find_spec(name) is None for name in needs):
+            continue
+        exec(compile(block, "README.md", "exec"), {"np": np})
+        ran += 1
+    if not ran:
+        pytest.skip("the README's framework examples need PyTorch")

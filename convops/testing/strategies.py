@@ -88,7 +88,7 @@ def conv_specs(
     boundary = draw(st.sampled_from(list(boundaries)))
     spans = [di * (ki - 1) for di, ki in zip(d, k, strict=True)]
 
-    forms = ["valid", "full", "int", "ints", "pairs", "mixed"]
+    forms = ["valid", "full", "int", "ints", "pairs", "mixed", "same_upper"]
     if all(si == 1 for si in s):
         forms.append("same")
     form = draw(st.sampled_from(forms))
@@ -98,6 +98,8 @@ def conv_specs(
         pads, padding = [(t, t) for t in spans], "full"
     elif form == "same":
         pads, padding = [(t // 2, t - t // 2) for t in spans], "same"
+    elif form == "same_upper":  # depends on n: at most d·(k − 1) per axis, set below
+        pads, padding = [(0, 0)] * ndim, "same_upper"
     elif form == "int":
         p = draw(st.integers(0, 3))
         pads = [(p, p)] * ndim
@@ -117,6 +119,8 @@ def conv_specs(
             least = max(least, lo, hi)
         elif boundary == "reflect":
             least = max(least, lo + 1, hi + 1)
+        if form == "same_upper" and boundary in ("circular", "reflect"):
+            least = max(least, span + 1)  # lo, hi <= d·(k − 1) < n: every mode can pad it
         n.append(least + draw(st.integers(0, max(0, max_n - least))))
 
     kwargs: dict[str, Any] = dict(
