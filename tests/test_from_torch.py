@@ -231,8 +231,11 @@ def test_output_size_picks_the_output_padding_as_torch_does(case, data):
 @given(case=cases(dtypes=("float64", "complex128")))
 def test_the_returned_operator_passes_the_dot_test(case):
     op = convops.from_torch(case.module, case.spatial, bias="drop")
-    dot_test(op, rng=0)
-    dot_test(op.H, rng=1)
+    # an operator whose outputs read only zero padding is 0: the FFT's rounding noise then
+    # needs an absolute floor at the operator's scale (as in tests/test_adjoint.py)
+    atol = 100 * np.finfo(op.dtype).eps * np.abs(op.kernel).sum() * 8
+    dot_test(op, rng=0, atol=atol)
+    dot_test(op.H, rng=1, atol=atol)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")

@@ -57,7 +57,9 @@ def test_writing_into_every_array_changes_nothing(spec, method, data):
     np.testing.assert_allclose(
         after[0], reference @ x, rtol=tol, atol=tol * max(1.0, np.abs(after[0]).max())
     )
-    assert dot_test(op, rng=1) < (1e-3 if tol > 1e-6 else 1e-9)
+    # geometries whose outputs read only zero padding have A = 0: the FFT's rounding noise
+    # then needs an absolute floor at the operator's scale (as in tests/test_adjoint.py)
+    dot_test(op, rng=1, atol=100 * np.finfo(op.dtype).eps * np.abs(original).sum() * 8)
 
 
 @pytest.mark.parametrize("method", METHODS)
