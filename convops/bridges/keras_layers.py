@@ -44,11 +44,11 @@ import numpy as np
 from .._validate import is_int, validate_choice
 from ..geometry import Method, make_geometry
 from ..operators import ConvOperator
+from .bias import BiasPolicy, apply_bias_policy, validate_bias_policy
 from .channels_last import ChannelsLastOperator
 
 __all__ = ["from_keras", "keras_transpose_padding"]
 
-BiasPolicy = Literal["refuse", "drop", "return"]
 ActivationPolicy = Literal["refuse", "drop"]
 KerasOperator = ConvOperator | ChannelsLastOperator
 
@@ -318,7 +318,7 @@ def from_keras(
     >>> U.output_shape, b.shape
     ((8, 8, 3), (3,))
     """
-    validate_choice(bias, "bias", ("refuse", "drop", "return"))
+    validate_bias_policy(bias)
     validate_choice(activation, "activation", ("refuse", "drop"))
     name, ndim, transposed = _layer_kind(layer)
 
@@ -422,16 +422,10 @@ def from_keras(
 
     result: KerasOperator = ChannelsLastOperator(op) if channels_last else op
     has_bias = bool(getattr(layer, "use_bias", False)) and getattr(layer, "bias", None) is not None
-    if has_bias and bias == "refuse":
-        index = "" if channels_last else "[:, " + ", ".join(["None"] * ndim) + "]"
-        raise ValueError(
-            f"the {name} layer has a bias (use_bias=True), which is affine, not part of a "
-            "linear operator: pass bias='drop' for the operator without it, or "
-            f"bias='return' for (op, bias), with layer(x) = op.apply(x) + bias{index}"
-        )
-    if bias == "return":
-        return result, _to_numpy(layer.bias) if has_bias else None
-    return result
+    index = "" if channels_last else "[:, " + ", ".join(["None"] * ndim) + "]"
+    bias_array = _to_numpy(layer.bias) if has_bias else None
+    what = f"the {name} layer (use_bias=True)"
+    return apply_bias_policy(result, bias_array, bias, what=what, broadcast=index)
 
 
 def _output_padding(value: Any, ndim: int) -> list[int | None]:

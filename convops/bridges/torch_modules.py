@@ -19,6 +19,7 @@ import numpy as np
 from .._validate import is_int, per_axis_ints, shape_tuple, validate_choice
 from ..geometry import Method, make_geometry, validate_method
 from ..operators import ConvOperator
+from .bias import BiasPolicy, apply_bias_policy, validate_bias_policy
 
 __all__ = ["from_torch"]
 
@@ -32,8 +33,6 @@ _KINDS: dict[str, tuple[int, bool]] = {
     "ConvTranspose3d": (3, True),
 }
 _ACCEPTED = "torch.nn.Conv1d/2d/3d or torch.nn.ConvTranspose1d/2d/3d (or a subclass)"
-BiasChoice = Literal["refuse", "drop", "return"]
-_BIAS_CHOICES: tuple[BiasChoice, ...] = ("refuse", "drop", "return")
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 # the widest border torch's F.pad (and convops' boundary map) allows per side, for length n
 _WIDEST = {"reflect": lambda n: n - 1, "circular": lambda n: n}
@@ -358,7 +357,7 @@ def from_torch(
     module: Any,
     input_shape: Sequence[int] | int | None = None,
     *,
-    bias: BiasChoice = "refuse",
+    bias: BiasPolicy = "refuse",
     output_size: Sequence[int] | None = None,
     method: Method = "auto",
 ) -> ConvOperator | tuple[ConvOperator, np.ndarray | None]:
@@ -483,7 +482,7 @@ def from_torch(
     """
     base, ndim, transposed = _check_module(module)
     kind = type(module).__name__
-    bias = validate_choice(bias, "bias", _BIAS_CHOICES)
+    bias = validate_bias_policy(bias)
     validate_method(method)
 
     weight = _to_numpy(module.weight, f"{kind}.weight")
@@ -576,13 +575,5 @@ def from_torch(
     # checked last, so that a call refused for its bias is otherwise right
     bias_tensor = getattr(module, "bias", None)
     bias_array = None if bias_tensor is None else _to_numpy(bias_tensor, f"{kind}.bias")
-    if bias_array is not None and bias == "refuse":
-        index = ", ".join([":"] + ["None"] * ndim)
-        raise ValueError(
-            f"the {kind} has a bias of shape {bias_array.shape}, and a bias is affine, not "
-            "part of a linear operator: pass bias='drop' for the operator alone, or "
-            f"bias='return' for (op, bias), with module(x) = op.apply(x) + bias[{index}]"
-        ) from None
-    if bias == "return":
-        return op, bias_array
-    return op
+    index = ", ".join([":"] + ["None"] * ndim)
+    return apply_bias_policy(op, bias_array, bias, what=f"the {kind}", broadcast=f"[{index}]")
