@@ -26,7 +26,13 @@ def conv_geometry(op: object) -> ConvGeometry:
     """
     geometry = getattr(op, "geometry", None)
     if not isinstance(geometry, ConvGeometry) or not hasattr(op, "kernel"):
-        raise TypeError(f"op must be a convops.ConvOperator; got {type(op).__name__}")
+        hint = ""
+        if hasattr(op, "channels_first"):  # a channels-last view (from_keras)
+            hint = (
+                ": pass op.channels_first, the same map on channels-first arrays (the "
+                "same singular values and norm; vectors in convops' (C, *spatial) layout)"
+            )
+        raise TypeError(f"op must be a convops.ConvOperator; got {type(op).__name__}{hint}")
     return geometry
 
 
