@@ -198,13 +198,28 @@ def _check_bounds(op, b: NormBounds, dense: float) -> None:
     assert 0 <= b.rounding < 1e-9
 
 
-@pytest.mark.parametrize("small_block", [bounds.SMALL_BLOCK, 0])
+@pytest.mark.parametrize(
+    "small_block, terms, mean",
+    [
+        (bounds.SMALL_BLOCK, "auto", 0.0),
+        (0, "pairs", 0.0),
+        (0, "direct", 0.0),
+        (0, "pairs", 2.0),
+    ],
+    ids=["eigensolvers", "cholesky-pairs", "cholesky-direct", "cholesky-strong-mean"],
+)
 @given(op=cst.operators(dtypes=("float64", "complex128", "float32")))
-def test_lower_le_dense_norm_le_upper_on_every_geometry(op, small_block):
+def test_lower_le_dense_norm_le_upper_on_every_geometry(op, small_block, terms, mean):
+    """small_block=0 sends every block through the Cholesky certification, with the Gram
+    matrices formed from the tap pairs or from the blocks; a kernel shifted by twice its
+    standard deviation (a strong mean) has most blocks certified by their trace bound."""
+    if mean:
+        w = np.asarray(op.kernel)
+        op = ConvOperator.from_geometry(w + mean * (float(np.std(w)) + 1e-3), op.geometry)
     dense = _dense_norm(op)
-    # small_block=0 sends every block through the Cholesky certification
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bounds, "SMALL_BLOCK", small_block)
+        patch.setattr(bounds, "GRAM_TERMS", terms)
         b = norm_bounds(op)
     _check_bounds(op, b, dense)
     if b.exact:
@@ -220,22 +235,28 @@ _LARGE_DENSE: dict = {}  # dense norms of the cases below, computed once
         {},  # every block through an eigensolver
         {"SMALL_BLOCK": 0},  # Cholesky certification below a level
         {"SMALL_BLOCK": 0, "GRAM_KEEP_BYTES": 0, "GRAM_CHUNK": 1},  # recomputed, row by row
-        {"SMALL_BLOCK": 0, "EXACT_FIRST": 1, "POWER_STEPS": 0},  # a poor level: many raises
+        {"SMALL_BLOCK": 0, "EXACT_FIRST": 1, "ESTIMATE_STEPS": 0},  # a poor level: many raises
+        {"SMALL_BLOCK": 0, "EXACT_FIRST": 0},  # no level at first: every block raises it
+        {"SMALL_BLOCK": 0, "GRAM_TERMS": "direct"},  # Gram matrices from the blocks
     ],
 )
+@pytest.mark.parametrize("mean", [0.0, 2.0], ids=["zero-mean", "strong-mean"])
 @pytest.mark.parametrize(
     "kshape, shape, kwargs",
     [
-        ((256, 256, 2), (256, 3), dict(padding=1)),  # blocks of side 256: the BLAS herk path
+        ((256, 256, 2), (256, 3), dict(padding=1)),  # blocks of side 256
         ((260, 70, 3), (70, 8), dict(padding=1, stride=4)),  # 260 x 280 blocks
         ((64, 32, 3, 3), (32, 6, 5), dict(padding=1, stride=2)),
         ((60, 30, 3, 3), (30, 4, 4), dict(padding=1, boundary="reflect")),
     ],
     ids=["side-256", "260x280", "strided-2d", "reflect"],
 )
-def test_large_block_certification_paths(kshape, shape, kwargs, patch):
-    op = ConvOperator(_rand(kshape, rng=np.random.default_rng(len(kshape))), shape, **kwargs)
-    key = (kshape, shape, tuple(sorted(kwargs.items())))
+def test_large_block_certification_paths(kshape, shape, kwargs, patch, mean):
+    """A strong mean (twice the standard deviation) makes the low frequencies dominate:
+    most blocks are then certified by their trace bound."""
+    w = _rand(kshape, rng=np.random.default_rng(len(kshape))) + mean
+    op = ConvOperator(w, shape, **kwargs)
+    key = (kshape, shape, tuple(sorted(kwargs.items())), mean)
     if key not in _LARGE_DENSE:
         _LARGE_DENSE[key] = _dense_norm(op)
     dense = _LARGE_DENSE[key]
@@ -244,6 +265,121 @@ def test_large_block_certification_paths(kshape, shape, kwargs, patch):
             mp.setattr(bounds, name, value)
         b = norm_bounds(op)
     _check_bounds(op, b, dense)
+
+
+# ----------------------------------------------------------------------------------------
+# the Gram matrices of the polyphase blocks: their spectra and their rounding
+# ----------------------------------------------------------------------------------------
+def _all_frequencies(M):
+    mesh = np.meshgrid(*[np.arange(m) for m in M], indexing="ij")
+    return np.stack([m.ravel() for m in mesh], axis=1).astype(np.int64)
+
+
+def _forward_geometry_and_kernel(op):
+    g = op.geometry.transpose() if op.transposed else op.geometry
+    wide = np.result_type(op.kernel.dtype, np.float64)
+    return g, g.canonical_kernel(np.asarray(op.kernel).astype(wide))
+
+
+@pytest.mark.parametrize("terms", ["pairs", "direct"])
+@given(op=circulant_ops())
+def test_gram_matrices_hold_the_squared_singular_values(op, terms):
+    """On a block-circulant geometry the Gram matrices of every frequency, formed from the
+    tap pairs or from the blocks, have the squared singular values of the dense matrix (the
+    blocks leave out the phases no tap lands on, whose singular values are zero)."""
+    g, w = _forward_geometry_and_kernel(op)
+    emb = bounds.Embedding("rows", g.spatial_in, g.stride, 1.0)
+    freqs = _all_frequencies([n // s for n, s in zip(g.spatial_in, g.stride, strict=True)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bounds, "GRAM_TERMS", terms)
+        source = bounds._Grams(w, g, emb, len(freqs))
+    assert source.mode == terms
+    grams = source.grams(freqs)
+    eig = np.sort(np.linalg.eigvalsh(grams.reshape(-1, *grams.shape[2:])).ravel())[::-1]
+    dense = np.linalg.svd(op.toarray(), compute_uv=False) ** 2
+    assert eig.size <= dense.size
+    full = np.zeros(dense.size)
+    full[: eig.size] = eig
+    np.testing.assert_allclose(full, dense, rtol=0, atol=1e-12 * max(dense[0], 1e-300))
+
+
+@pytest.mark.parametrize("terms", ["pairs", "direct"])
+@given(op=cst.operators(dtypes=("float64", "complex128")))
+def test_gram_rounding_stays_within_its_stated_bound(op, terms):
+    """``|Ĝ(f) − G(f)| <= γ·Ā`` entrywise, the claim the certified bound rests on, against
+    ``G(f) = B(f)B(f)ᴴ`` (or ``BᴴB``) formed in extended precision from the taps
+    themselves, with ``Ā = V Vᴴ`` (or ``Vᴴ V``) for ``V`` the sums of the taps' moduli in
+    each polyphase column; the trace bounds are never below the traces."""
+    g, w = _forward_geometry_and_kernel(op)
+    emb = bounds.embeddings(g)[0]
+    M = [N // s for N, s in zip(emb.grid, emb.stride, strict=True)]
+    freqs = _all_frequencies(M)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bounds, "GRAM_TERMS", terms)
+        source = bounds._Grams(w, g, emb, len(freqs))
+    grams = source.grams(freqs)
+    # the reference: every tap at offset ⌊q/s⌋ of phase q mod s, q = (t·d) mod N
+    G = g.groups
+    cout, cin_g = w.shape[:2]
+    layout = []
+    for k, d, s, N in zip(g.kernel_size, g.dilation, emb.stride, emb.grid, strict=True):
+        q = (np.arange(k) * d) % N
+        used = np.unique(q % s)
+        layout.append((q // s, np.searchsorted(used, q % s), used.size))
+    R = math.prod(n for _, _, n in layout)
+    B = np.zeros((len(freqs), cout, cin_g, R), dtype=np.clongdouble)
+    V = np.zeros((cout, cin_g, R), dtype=np.longdouble)
+    two_pi = 8 * np.arctan(np.longdouble(1))
+    for t in np.ndindex(*g.kernel_size):
+        turns = sum(
+            (freqs[:, a].astype(np.longdouble) * layout[a][0][t[a]]) / M[a] for a in range(g.ndim)
+        )
+        phase = np.cos(two_pi * turns) + 1j * np.sin(two_pi * turns)
+        r = int(
+            np.ravel_multi_index(
+                [int(layout[a][1][t[a]]) for a in range(g.ndim)], [n for _, _, n in layout]
+            )
+        )
+        tap = w[(slice(None), slice(None)) + t].astype(np.clongdouble)
+        B[..., r] += phase[:, None, None] * tap
+        V[..., r] += np.abs(w[(slice(None), slice(None)) + t])
+    B = B.reshape(len(freqs), G, cout // G, cin_g * R)
+    V = V.reshape(G, cout // G, cin_g * R)
+    BH = np.conj(np.swapaxes(B, 2, 3))
+    if source.wide:
+        exact, bar = B @ BH, V @ np.swapaxes(V, 1, 2)
+    else:
+        exact, bar = BH @ B, np.swapaxes(V, 1, 2) @ V
+    assert grams.shape == exact.shape
+    error = np.abs(grams.astype(np.clongdouble) - exact)
+    assert np.all(error <= source.gamma * bar[None] * (1 + 1e-6) + 1e-300)
+    traces = source.trace_bounds(freqs)
+    if traces is not None:
+        assert np.all(traces >= np.einsum("fgii->fg", exact).real.astype(float) * (1 - 1e-15))
+
+
+def test_single_threaded_blas_sets_one_thread_and_restores_the_count():
+    from convops.spectral import _blas_threads
+
+    setters = _blas_threads._setters()
+    if not setters:
+        pytest.skip("no loaded OpenBLAS has openblas_set_num_threads_local")
+
+    def count(setter):  # the calling thread's count, left as it is
+        value = setter(1)
+        setter(value)
+        return value
+
+    original = [setter(2) for setter in setters]  # a known count for this thread
+    try:
+        with _blas_threads.single_threaded_blas():
+            inside = [count(setter) for setter in setters]
+        after = [count(setter) for setter in setters]
+    finally:
+        for setter, count in zip(setters, original, strict=True):
+            setter(count)
+    assert inside == [1] * len(setters)
+    assert after == [2] * len(setters)
 
 
 @given(op=cst.operators(dtypes=("float64",), boundaries=("zeros", "circular")))

@@ -78,13 +78,35 @@ What is *not* used as an upper bound: the Ritz residual.  For a unit vector ``v`
 without a bound on the rest of the spectrum (a gap, which convolutions do not offer:
 their top singular values cluster).  The Lanczos side only ever gives ``lower``.
 
-Rounding: the block norms are computed in double precision (the blocks' tap sums, the
-Gram products, Cholesky factorisations and LAPACK's symmetric eigensolver) from the kernel
-values cast to double precision (exactly, for float32 kernels); ``upper`` includes an
-explicit margin for the worst-case errors of these steps (field ``rounding``, relative,
-typically 1e-13 – 1e-10), so that it holds for the exact operator with the given kernel
-values.  The Collatz–Wielandt products use the direct realisation, whose sums of
-nonnegative terms have a small *relative* error per entry, covered the same way.
+How the blocks are certified: ``‖C_N‖² = max_f λ₁(G(f))`` over the Gram matrices
+``G(f) = B(f)B(f)ᴴ`` (or ``BᴴB``, the smaller side ``c``) of the polyphase blocks.  With
+``w_t`` the matrix of tap ``t``, landing at offset ``o_t`` and phase ``ρ_t`` of the
+polyphase split, ``G(f) = Σ_δ C_δ e^{2πi f·δ/M}``: a few fixed matrices ``C_δ`` (the
+products ``w_t w_uᴴ`` of tap pairs in one phase, grouped by the offset difference
+``δ = o_t − o_u``; 9 for a 3×3 kernel of stride 1 or 2 in 2D), formed once by a few
+matrix products for the whole layer, so that each frequency costs ``#δ·c²`` to form
+instead of a Gram product (``c²·(C_in/G)·Πs``).  A bound on ``trace G(f) >= λ₁`` comes
+from the ``C_δ`` alone.  Per block, ``λ₁ <= λ`` is then shown by the trace bound (kernels
+with a strong mean: all but the low frequencies) or by a Cholesky factorisation of
+``λI − G(f)``, below a level ``λ`` set by an exact eigensolver on the block with the
+largest estimate (and raised, exactly, wherever a factorisation fails); see
+:func:`_top_singular`.  The factorisations are the bulk of the work on wide layers
+(``c³/6`` complex multiply-adds each, one per frequency), run on one BLAS thread (see
+:mod:`convops.spectral._blas_threads`).
+
+Rounding: the block norms are computed in double precision from the kernel values cast to
+double precision (exactly, for float32 kernels): the ``C_δ`` (dot products of the tap
+pairs), their sum at each frequency (with phases accurate to a few ulps), the Cholesky
+factorisations and LAPACK's symmetric eigensolver.  Every computed ``Ĝ(f)`` satisfies
+``|Ĝ(f) − G(f)| <= γ_K·Ā`` entrywise, ``Ā = Σ_{pairs}|w_t||w_u|ᴴ``, whose norm is at
+most its trace ``Σ_ρ ‖Σ_{ρ_t = ρ}|w_t|‖_F²``; a successful Cholesky factorisation of
+``λI − Ĝ`` shows ``λI − Ĝ + E ⪰ 0`` with ``‖E‖ <= γ_{2(c+2)}·trace(λI − Ĝ)`` (Demmel's
+bound, with a factor 2 for complex arithmetic); the eigensolver is backward stable
+(``8·c·eps·‖G‖``); ``γ_K = K·eps/(1 − K·eps)``.  ``upper`` includes an explicit margin for
+all of these worst-case errors (field ``rounding``, relative, typically 1e-13 – 1e-9), so
+that it holds for the exact operator with the given kernel values.  The Collatz–Wielandt
+products use the direct realisation, whose sums of nonnegative terms have a small
+*relative* error per entry, covered the same way.
 
 The lower side: a witness
 -------------------------
@@ -112,8 +134,15 @@ from .._validate import validate_int, validate_number
 from ..geometry import ConvGeometry
 from ..padding import fold
 from ..realisations.workspace import check_work
+from ._blas_threads import single_threaded_blas
 from ._multiplier import conv_geometry
-from .norms import as_generator, block_circulant_reason, phase_taps, polyphase_blocks
+from .norms import (
+    as_generator,
+    block_circulant_reason,
+    frequency_phases,
+    polyphase_kernel,
+    tap_layout,
+)
 
 if TYPE_CHECKING:
     from ..operators import ConvOperator
@@ -304,7 +333,7 @@ def embeddings(g: ConvGeometry, count: int = 1) -> list[Embedding]:
 
 @dataclass(frozen=True)
 class _Top:
-    sigma: float  # the largest block singular value (of the best block, by an SVD)
+    sigma: float  # the largest block singular value (of the best exactly solved block)
     bound: float  # a certified upper bound on every block's largest singular value
     left: np.ndarray  # (C_out, *M) unit vector: top left singular vector on the output grid
     right: np.ndarray  # (C_in, *N) unit vector: top right singular vector on the grid
@@ -314,36 +343,36 @@ class _Top:
 #: certified by a Cholesky factorisation below a level (a fraction of an eigensolver's
 #: cost).
 SMALL_BLOCK = 48
-#: Power steps of the per-block estimates, and how many of the blocks with the largest
-#: estimates are solved exactly to set the level the others are certified below.
-POWER_STEPS = 8
-EXACT_FIRST = 16
+#: Lanczos steps of the per-block estimates (stacked over the blocks), and how many of the
+#: blocks with the largest estimates are solved exactly to set the level the others are
+#: certified below.
+ESTIMATE_STEPS = 8
+EXACT_FIRST = 1
 #: Bytes of Gram matrices kept between the estimate and the certification passes.
 GRAM_KEEP_BYTES = 256 * 2**20
+#: How the Gram matrices are formed: from the kernel's tap pairs (``"pairs"``,
+#: ``G(f) = Σ_δ C_δ e^{2πi f·δ/M}``), from the blocks (``"direct"``), or whichever takes
+#: fewer multiply-adds (``"auto"``).
+GRAM_TERMS: Literal["auto", "pairs", "direct"] = "auto"
+#: Inner dimension of one product of tap pairs (``"pairs"``), at most (unless a single
+#: pair's is larger).
+PAIR_INNER = 512
 
 
-def _gram(b: np.ndarray) -> np.ndarray:
-    """``B Bᴴ`` or ``Bᴴ B`` (the smaller side) of a stack of complex blocks ``(F, r, c)``.
+def _gamma(n: float) -> float:
+    """``γ_n = n·eps/(1 − n·eps)``, the relative error bound of ``n`` rounded operations."""
+    return n * EPS / (1 - n * EPS)
 
-    Smaller blocks: from the real and imaginary parts by four stacked *real* products
-    (numpy's stacked real ``matmul`` is fast and steady, while its stacked complex one, and
-    loops of small BLAS calls, slow down many times when the cores are shared: thread
-    hand-offs of the BLAS on every small call).  Blocks with a side of 256 or more: one
-    BLAS ``herk`` each, whose work amortises the call.
+
+def _gram(b: np.ndarray, wide: bool) -> np.ndarray:
+    """``B Bᴴ`` (``wide``) or ``Bᴴ B`` of a stack of complex blocks ``(F, r, c)``.
+
+    From the real and imaginary parts by four stacked *real* products (numpy's stacked real
+    ``matmul`` is fast and steady, while its stacked complex one, and loops of small BLAS
+    calls, slow down many times when the cores are shared).
     """
-    wide = b.shape[1] <= b.shape[2]
     if not wide:
-        b = np.swapaxes(b, 1, 2)  # Bᴴ B = conj(Bᵀ (Bᵀ)ᴴ): the same eigenvalues as Bᵀ conj(B)
-    if b.shape[1] >= 256:  # large blocks: one BLAS herk each (half a product) pays off
-        from scipy.linalg.blas import get_blas_funcs
-
-        herk = get_blas_funcs("herk", (b,))
-        out = np.empty((b.shape[0], b.shape[1], b.shape[1]), dtype=np.complex128)
-        for i, block in enumerate(b):
-            # on the Fortran-ordered transpose (no copy): conj(B Bᴴ), upper triangle
-            upper = herk(1.0, block.T, trans=2, lower=0)
-            out[i] = upper + np.conj(np.triu(upper, 1).T)
-        return out
+        b = np.conj(np.swapaxes(b, 1, 2))  # Bᴴ B = (Bᴴ)(Bᴴ)ᴴ
     re, im = np.ascontiguousarray(b.real), np.ascontiguousarray(b.imag)
     re_t, im_t = np.swapaxes(re, 1, 2), np.swapaxes(im, 1, 2)
     out = np.empty((b.shape[0], b.shape[1], b.shape[1]), dtype=np.complex128)
@@ -352,30 +381,235 @@ def _gram(b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _top_singular(w: np.ndarray, g: ConvGeometry, emb: Embedding) -> _Top:
-    r"""The norm of the circular convolution of ``emb``, certified, and its top singular vectors.
+class _Grams:
+    r"""The Gram matrices of an embedding's polyphase blocks, at any list of frequencies.
 
-    The norm is ``max_f σ₁(B(f))`` over the polyphase blocks (:func:`polyphase_blocks`,
-    built in chunks of frequencies; only the frequencies that matter, see below).  Small
-    blocks: the eigenvalues of each Gram matrix.  Large blocks: power steps on each Gram
-    matrix estimate ``σ₁(f)²``; the :data:`EXACT_FIRST` blocks with the largest estimates
-    are solved exactly, giving a level ``λ``; every other block is certified by a Cholesky
-    factorisation of ``λ·I − B Bᴴ`` (it succeeds only if ``σ₁(f)² < λ``, up to the rounding
-    accounted for) and solved exactly where it fails, which raises the level.
+    ``G(f) = B(f) B(f)ᴴ`` when the blocks are wide (``C_out/G <= (C_in/G)·ΠR``), else
+    ``B(f)ᴴ B(f)``: ``side × side`` per group.  Two ways to form them:
 
-    Rounding (double precision), all added to ``bound``: the tap sums of the blocks
-    (entrywise ``<= γ·Σ|w|``, with the error of the complex exponentials), the Gram product
-    (``|ΔG| <= γ_K·|B||B|ᴴ``, so ``‖ΔG‖ <= γ_K·trace G``), the Cholesky factorisation
-    (success means ``λI − G + E ⪰ 0`` with ``‖E‖ <= γ_{c+1}·trace``) and the eigensolver
-    (backward stable, ``8·c·eps·‖G‖``); ``γ_K = K·eps/(1 − K·eps)``.
+    * **pairs** — with ``w_t`` the ``C_out/G × C_in/G`` matrix of tap ``t``, landing at
+      offset ``o_t`` of phase ``ρ_t`` (:func:`~convops.spectral.norms.tap_layout`),
+      ``B(f) = [Σ_{t: ρ_t = ρ} w_t e^{iφ(f, o_t)}]_ρ`` with ``φ(f, o) = 2π Σ_a f_a o_a/M_a``,
+      so ``B Bᴴ = Σ_{ρ_t = ρ_u} w_t w_uᴴ e^{iφ(f, o_t − o_u)}`` and ``Bᴴ B`` has the block
+      ``(ρ_t, ρ_u)`` ``Σ w_tᴴ w_u e^{iφ(f, o_u − o_t)}``.  Grouping the pairs by the offset
+      difference ``δ`` (modulo ``M``), ``G(f) = Σ_δ C_δ e^{iφ(f, δ)}`` with a few fixed
+      matrices ``C_δ`` (9 for a 3×3 kernel of stride 1 or 2 in 2D), ``C_{−δ} = C_δᴴ``:
+      one matrix product per ``δ`` (the pairs concatenated along the inner dimension)
+      for half of them, then, per frequency, a sum of ``#δ`` terms.  For a 3×3 layer this
+      is far fewer multiply-adds than a Gram product per frequency.
+    * **direct** — the blocks (:func:`~convops.spectral.norms.polyphase_kernel`), then
+      their Gram products; cheaper for large kernels on small grids (many pairs, few
+      frequencies).
+
+    Rounding: with ``V_ρ = Σ_{t: ρ_t = ρ} |w_t|`` and ``Ā = V Vᴴ`` (or ``Vᴴ V``) for
+    ``V = [V_ρ]_ρ`` — entrywise ``|B(f)| <= V`` and ``Σ_{pairs} |w_t||w_u|ᴴ = Ā`` — the
+    computed ``Ĝ(f)`` satisfies ``|Ĝ(f) − G(f)| <= γ_K·Ā`` entrywise for the ``K`` of
+    :attr:`gamma` (dot products of length ``q·n`` for ``q`` pairs of inner size ``n`` per
+    product, the sums of the products, the sum over ``δ``, the phases' errors of a few
+    ulps, the complex products), hence
+    ``‖Ĝ(f) − G(f)‖₂ <= γ_K·trace(Ā) = γ_K·weight`` with ``weight = Σ_ρ ‖V_ρ‖_F²``
+    per group.
     """
-    real = not np.iscomplexobj(w)
-    G = g.groups
+
+    def __init__(self, w: np.ndarray, g: ConvGeometry, emb: Embedding, nfreq: int):
+        D, G = g.ndim, g.groups
+        self.groups = G
+        self.M = [N // st for N, st in zip(emb.grid, emb.stride, strict=True)]
+        self.complex = bool(np.iscomplexobj(w))
+        cout_g, cin_g = g.out_channels // G, g.in_channels // G
+        layouts = [
+            tap_layout(k, d, st, N, used_only=True)
+            for k, d, st, N in zip(g.kernel_size, g.dilation, emb.stride, emb.grid, strict=True)
+        ]
+        nphase = tuple(len(p) for _, _, p in layouts)
+        R = math.prod(nphase)
+        rows, cols = cout_g, cin_g * R
+        self.wide = rows <= cols
+        self.side, inner = min(rows, cols), max(rows, cols)
+        taps = list(np.ndindex(*g.kernel_size))
+        T = len(taps)
+        off = np.array([[layouts[a][0][t[a]] for a in range(D)] for t in taps], dtype=np.int64)
+        off = off.reshape(T, D)
+        phase_of = [
+            np.ravel_multi_index([layouts[a][1][t[a]] for a in range(D)], nphase) for t in taps
+        ]
+        ph = np.array(phase_of, dtype=np.int64)
+        # the pairs (t, u) and their offset differences δ (mod M), block (ρ_t, ρ_u) for Bᴴ B
+        tt, uu = (a.ravel() for a in np.meshgrid(np.arange(T), np.arange(T), indexing="ij"))
+        Mv = np.array(self.M, dtype=np.int64)
+        if self.wide:
+            same = ph[tt] == ph[uu]
+            tt, uu = tt[same], uu[same]
+            delta = np.mod(off[tt] - off[uu], Mv)
+            block = np.zeros(tt.size, dtype=np.int64)
+        else:
+            delta = np.mod(off[uu] - off[tt], Mv)
+            block = ph[tt] * R + ph[uu]
+        dkey = np.ravel_multi_index(delta.T, self.M)
+        nkey = np.ravel_multi_index(np.mod(-delta, Mv).T, self.M)  # the key of −δ
+        half = dkey <= nkey  # C_{−δ} = C_δᴴ: the other half is not computed
+        n_in = cin_g if self.wide else cout_g
+        pair_macs = (rows * rows * cin_g) if self.wide else (cin_g * cin_g * rows)
+        keys = np.unique(dkey)
+        scale = 4 if self.complex else 1
+        pairs_cost = G * (
+            scale * int(np.sum(half)) * pair_macs + 4 * nfreq * keys.size * self.side**2
+        )
+        n_offsets = math.prod(len(np.unique(o)) for o, _, _ in layouts)
+        direct_cost = 4.0 * G * nfreq * (self.side**2 * inner + n_offsets * rows * cols)
+        mode = GRAM_TERMS
+        if mode == "auto":
+            mode = "pairs" if pairs_cost <= direct_cost else "direct"
+        self.mode = mode
+        # the taps' matrices (T, G, C_out/G, C_in/G)
+        tapm = np.ascontiguousarray(np.moveaxis(w.reshape(G, cout_g, cin_g, T), 3, 0))
+        self.taps, self.tap_offsets, self.tap_phases, self.nphase = tapm, off, ph, R
+        self.weight = np.zeros(G)
+        for r in range(R):
+            V_r = np.abs(tapm[ph == r]).sum(axis=0)  # (G, C_out/G, C_in/G)
+            self.weight += np.einsum("gij,gij->g", V_r, V_r)
+        if mode == "direct":
+            self.offsets, self.W = polyphase_kernel(
+                w, g.dilation, emb.stride, emb.grid, G, used_only=True
+            )
+            # B̂ = Σ_o Ŵ_o e^{iφ}: Ŵ sums at most T taps, then O phased terms; the Gram's dot
+            # products have length 2·inner (real and imaginary parts)
+            k_block = 2 * (len(self.offsets) + T + 24)
+            self.gamma = _gamma(2 * k_block + 2 * inner + 16)
+            self.deltas = np.zeros((0, D), dtype=np.int64)
+            self.terms = np.zeros((0, 0))
+            return
+        sel = np.nonzero(half)[0]
+        code = dkey[sel] * (R * R) + block[sel]
+        order = sel[np.argsort(code, kind="stable")]
+        _, starts, counts = np.unique(
+            dkey[order] * (R * R) + block[order], return_index=True, return_counts=True
+        )
+        dtype = np.complex128 if self.complex else np.float64
+        side = self.side
+        terms: dict[int, np.ndarray] = {}
+        # q pairs per product, concatenated along the inner dimension (fewer, larger
+        # products), but no more than PAIR_INNER of it: the rounding bound grows with the
+        # length of the dot products (q·n), and only by one operation per further product
+        q = max(1, PAIR_INNER // n_in)
+        for start, count in zip(starts, counts, strict=True):
+            group = order[start : start + count]
+            key, b = int(dkey[group[0]]), int(block[group[0]])
+            if key not in terms:
+                terms[key] = np.zeros((G, side, side), dtype=dtype)
+            for part in range(0, group.size, q):
+                pairs = group[part : part + q]
+                if pairs.size == 1:  # the taps' own matrices (views), no concatenation
+                    X, Y = tapm[tt[pairs[0]]], tapm[uu[pairs[0]]]  # (G, C_out/G, C_in/G)
+                else:
+                    X, Y = tapm[tt[pairs]], tapm[uu[pairs]]  # (p, G, C_out/G, C_in/G)
+                    if self.wide:
+                        X = X.transpose(1, 2, 0, 3).reshape(G, cout_g, -1)
+                        Y = Y.transpose(1, 2, 0, 3).reshape(G, cout_g, -1)
+                    else:
+                        X = X.transpose(1, 0, 2, 3).reshape(G, -1, cin_g)
+                        Y = Y.transpose(1, 0, 2, 3).reshape(G, -1, cin_g)
+                # (the conjugate transposes as views: BLAS reads them transposed)
+                if self.wide:  # C_δ += [w_t …] [w_u …]ᴴ
+                    terms[key] += X @ np.swapaxes(np.conj(Y) if self.complex else Y, 1, 2)
+                else:  # block (ρ_t, ρ_u) of C_δ += [w_t; …]ᴴ [w_u; …]
+                    view = terms[key].reshape(G, cin_g, R, cin_g, R)
+                    Xh = np.swapaxes(np.conj(X) if self.complex else X, 1, 2)
+                    view[:, :, b // R, :, b % R] += Xh @ Y
+        negative = dict(zip(dkey.tolist(), nkey.tolist(), strict=True))
+        for key in list(terms):
+            if negative[key] != key:
+                terms[negative[key]] = np.conj(np.swapaxes(terms[key], 1, 2))
+        ordered = sorted(terms)
+        self.deltas = np.stack(np.unravel_index(np.array(ordered), self.M), axis=1)
+        self.deltas = self.deltas.astype(np.int64)
+        # (#δ, G·side²), complex (see grams), written in place
+        self.terms = np.empty((len(ordered), G * side * side), dtype=np.complex128)
+        for i, k in enumerate(ordered):
+            self.terms[i] = terms.pop(k).reshape(-1)
+        diagonals = self.terms.reshape(len(ordered), G, side, side)
+        self.trace_terms = np.einsum("dgii->dg", diagonals)
+        p_max = int(np.max(counts)) if counts.size else 1
+        dots = min(q, p_max) * n_in + -(-p_max // q)  # a dot product, then the additions
+        self.gamma = _gamma(2 * (dots + len(ordered) + 32))
+
+    @property
+    def term_bytes(self) -> int:
+        return int(self.terms.nbytes)
+
+    def grams(self, freqs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``Ĝ(f)`` for the frequencies ``(F, D)``: ``(F, G, side, side)`` complex.
+
+        ``out``, if given, is a C-contiguous array of that shape to write them into.
+        """
+        F, G, side = freqs.shape[0], self.groups, self.side
+        if out is None:
+            out = np.empty((F, G, side, side), dtype=np.complex128)
+        if self.mode == "direct":
+            E = frequency_phases(freqs, self.offsets, self.M)
+            B = E @ self.W.reshape(len(self.offsets), -1).astype(np.complex128, copy=False)
+            B = B.reshape(F * G, self.W.shape[1] // G, self.W.shape[2])
+            out[...] = _gram(B, self.wide).reshape(F, G, side, side)
+            return out
+        # one product (F, #δ) @ (#δ, G·side²) writes them in place; complex terms even for
+        # a real kernel: no temporaries for the real and imaginary parts
+        if not out.flags.c_contiguous:  # (a reshape of anything else would be a copy)
+            raise ValueError("out must be C-contiguous")
+        E = frequency_phases(freqs, self.deltas, self.M)
+        np.matmul(E, self.terms, out=out.reshape(F, -1))
+        return out
+
+    def trace_bounds(self, freqs: np.ndarray) -> np.ndarray | None:
+        """Upper bounds on ``trace G(f)`` ``(F, G)`` (pairs only: from the ``C_δ``' traces)."""
+        if self.mode == "direct":
+            return None
+        E = frequency_phases(freqs, self.deltas, self.M)
+        traces = (E @ self.trace_terms).real
+        return traces + _gamma(self.side + 1) * self.weight + self.gamma * self.weight
+
+    def block(self, freq: np.ndarray, group: int) -> np.ndarray:
+        """The polyphase block ``B(f) = [Σ_{ρ_t = ρ} w_t e^{iφ(f, o_t)}]_ρ`` of one group."""
+        E = frequency_phases(freq.reshape(1, -1), self.tap_offsets, self.M)[0]
+        _, rows, cin_g = self.taps.shape[1:]
+        B = np.zeros((rows, cin_g, self.nphase), dtype=np.complex128)
+        for t in range(self.taps.shape[0]):  # columns (c_i, ρ), as polyphase_blocks'
+            B[:, :, self.tap_phases[t]] += E[t] * self.taps[t, group]
+        return B.reshape(rows, cin_g * self.nphase)
+
+
+def _ritz_estimates(grams: np.ndarray, steps: int, rng: np.random.Generator) -> np.ndarray:
+    """Top Ritz values of a stack of Hermitian matrices ``(B, n, n)`` after ``steps`` Lanczos
+    steps each, stacked over the matrices (estimates from below, not bounds)."""
+    nb, n = grams.shape[:2]
+    k = min(steps, n)
+    if k <= 0 or nb == 0:
+        return np.zeros(nb)
+    V = np.empty((k, nb, n), dtype=np.complex128)
+    x = rng.standard_normal((nb, n)) + 1j * rng.standard_normal((nb, n))
+    V[0] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    T = np.zeros((nb, k, k))
+    for j in range(k):
+        y = np.matmul(grams, V[j][:, :, None])[:, :, 0]
+        T[:, j, j] = np.einsum("bi,bi->b", np.conj(V[j]), y).real
+        for _ in range(2):  # full reorthogonalisation: the basis stays orthonormal
+            h = np.einsum("jbi,bi->jb", np.conj(V[: j + 1]), y)
+            y -= np.einsum("jb,jbi->bi", h, V[: j + 1])
+        if j + 1 < k:
+            beta = np.linalg.norm(y, axis=1)
+            T[:, j, j + 1] = T[:, j + 1, j] = beta
+            V[j + 1] = y / np.maximum(beta, np.finfo(float).tiny)[:, None]
+    return np.linalg.eigvalsh(T)[:, -1]
+
+
+def _frequencies(g: ConvGeometry, emb: Embedding, real: bool) -> np.ndarray:
+    """The frequencies ``(F, D)`` whose blocks :func:`_top_singular` certifies.
+
+    Per axis, the frequencies that matter: on an axis where every tap has the same offset
+    ``⌊q_t/s⌋`` the blocks depend on ``f`` only through a unit phase (a 1×1 kernel, a
+    ``k = s`` "patch" kernel): frequency 0 stands for all; for a real kernel the blocks at
+    ``−f`` are the conjugates of those at ``f``, so half of the last varying axis suffices.
+    """
     M = [N // st for N, st in zip(emb.grid, emb.stride, strict=True)]
-    # per axis, the frequencies that matter: on an axis where every tap has the same
-    # offset ⌊q_t/s⌋ the blocks depend on f only through a unit phase (a 1×1 kernel, a
-    # k = s "patch" kernel): frequency 0 stands for all; for a real kernel the blocks at −f
-    # are the conjugates of those at f, so half of the last varying axis suffices
     axes = []
     for k, d, st, N, Ma in zip(g.kernel_size, g.dilation, emb.stride, emb.grid, M, strict=True):
         offsets = ((np.arange(k, dtype=np.int64) * d) % N) // st
@@ -384,121 +618,264 @@ def _top_singular(w: np.ndarray, g: ConvGeometry, emb: Embedding) -> _Top:
     if real and varying:
         last = varying[-1]
         axes[last] = np.arange(M[last] // 2 + 1)
-    freq_shape = tuple(f.size for f in axes)
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.stack([m.ravel() for m in mesh], axis=1).astype(np.int64)
 
-    def build(rows: slice) -> np.ndarray:
-        sel = [axes[0][rows], *axes[1:]]
-        b = polyphase_blocks(
-            w, g.dilation, emb.stride, emb.grid, G, used_only=True, frequencies=sel
+
+def _certify_below_level(
+    source: _Grams,
+    freqs: np.ndarray,
+    lam: np.ndarray,
+    margin: np.ndarray,
+    exact: np.ndarray,
+    solve: Callable[[np.ndarray, int], float],
+    weight: np.ndarray,
+    step: int,
+    threads: Any,
+) -> None:
+    """Large blocks: a level from the top block(s), then each block below the level.
+
+    Fills ``lam`` (the certified level, a trace bound, or the exact top eigenvalue of a
+    block solved by ``solve``) and ``margin`` (its rounding margin) for every block.  Runs
+    on one BLAS thread, except the products forming the Gram matrices
+    (``threads.threaded()``, see :func:`~convops.spectral._blas_threads.single_threaded_blas`).
+    """
+
+    def form(fsel: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        with threads.threaded():
+            return source.grams(freqs[fsel], out=out)
+
+    from scipy.linalg.lapack import zpotrf
+
+    F, G, side = freqs.shape[0], source.groups, source.side
+    total = F * G
+    rng = np.random.default_rng(0)
+    done = np.zeros(total, dtype=bool)
+    level = 0.0
+
+    def blocks_of(fsel: np.ndarray) -> np.ndarray:
+        return (fsel[:, None] * G + np.arange(G)[None, :]).ravel()
+
+    traces = source.trace_bounds(freqs)
+    trace_bound = traces.ravel() if traces is not None else None
+
+    def below_traces(at: np.ndarray) -> None:
+        """Blocks whose trace bound (``>= λ₁``) is below the level: no more work."""
+        if trace_bound is not None:
+            cheap = at[~done[at] & (trace_bound[at] <= level)]
+            lam[cheap] = trace_bound[cheap]
+            done[cheap] = True
+
+    # a kernel with a strong mean: the blocks of the low frequencies dominate, and most
+    # others have a trace below the top eigenvalue of the block with the largest trace.
+    # That block is solved first when a lower estimate of its top eigenvalue already puts
+    # a quarter of the traces below it; those blocks then need no further work
+    if trace_bound is not None and EXACT_FIRST > 0:
+        b0 = int(np.argmax(trace_bound))
+        f0, g0 = divmod(b0, G)
+        gram0 = form(np.array([f0]))[0, g0]
+        theta0 = float(_ritz_estimates(gram0[None], max(ESTIMATE_STEPS, 4), rng)[0])
+        if 4 * np.count_nonzero(trace_bound <= theta0) >= total:
+            level = solve(gram0, b0) * (1 + 1e-12)
+            done[b0] = True
+            below_traces(np.arange(total))
+    pending = np.nonzero(~done.reshape(F, G).all(axis=1))[0]  # frequencies with work left
+
+    # estimates of each block's top eigenvalue, to pick the blocks solved exactly first and
+    # the order of the others: a few Lanczos steps on each Gram matrix (side² per step).
+    # They pay off where an extra exact solve (side³) costs more than the steps on all the
+    # blocks: with the blocks in the order of their trace bounds instead, about ln(#blocks)
+    # of them raise the level (records of a random sequence); the Gram matrices are kept
+    # between the passes while they fit in GRAM_KEEP_BYTES (else formed again)
+    count = pending.size * G
+    estimating = (
+        ESTIMATE_STEPS > 0
+        and count > 1
+        and (trace_bound is None or 32 * count < side * math.log(count))
+    )
+    keep = estimating and count * side * side * 16 <= GRAM_KEEP_BYTES
+    kept = np.empty((pending.size, G, side, side), dtype=np.complex128) if keep else None
+    where = np.full(F, -1, dtype=np.int64)
+    where[pending] = np.arange(pending.size)
+    estimate = trace_bound.copy() if trace_bound is not None else np.zeros(total)
+    # one buffer for the chunks formed (fresh memory for each would be paged in anew)
+    buffer = kept if kept is not None else np.empty((step, G, side, side), dtype=np.complex128)
+    if estimating:
+        for i in range(0, pending.size, step):
+            fsel = pending[i : i + step]
+            target = buffer[i : i + fsel.size] if kept is not None else buffer[: fsel.size]
+            grams = form(fsel, out=target)
+            estimate[blocks_of(fsel)] = _ritz_estimates(
+                grams.reshape(-1, side, side), ESTIMATE_STEPS, rng
+            )
+    estimate[done] = -math.inf
+
+    def gram_of(b: int, chunk: np.ndarray | None, need: np.ndarray) -> np.ndarray:
+        fi, gi = divmod(b, G)
+        if kept is not None:
+            return kept[where[fi], gi]
+        assert chunk is not None
+        return chunk[int(np.searchsorted(need, fi)), gi]
+
+    first = np.argsort(-estimate, kind="stable")[: max(EXACT_FIRST, 0)]
+    for at in first[~done[first]]:
+        fi, gi = divmod(int(at), G)
+        gram = kept[where[fi], gi] if kept is not None else form(np.array([fi]))[0, gi]
+        level = max(level, solve(np.array(gram), int(at)) * (1 + 1e-12))
+        done[at] = True
+    gamma_c = _gamma(2 * (side + 2))
+    eye = np.arange(side)
+
+    def certified(b: np.ndarray, gram_traces: np.ndarray) -> None:
+        lam[b] = level
+        margin[b] = (
+            1.01 * gamma_c * (side * level - gram_traces)
+            + 1.01 * source.gamma * weight[b]
+            + 4 * EPS * level
         )
-        return b.reshape((-1,) + b.shape[2:])
+        done[b] = True
 
-    def build_one(index: int) -> np.ndarray:
-        f_index, group = divmod(index, G)
-        at = np.unravel_index(f_index, freq_shape)
-        sel = [axes[a][i : i + 1] for a, i in enumerate(at)]
-        b = polyphase_blocks(
-            w, g.dilation, emb.stride, emb.grid, G, used_only=True, frequencies=sel
-        )
-        return b[0, group]
+    # the frequencies with the largest estimates first: a block above the level raises
+    # it early, and the later ones pass at the higher level
+    order = pending[np.argsort(-estimate.reshape(F, G)[pending].max(axis=1), kind="stable")]
+    for i in range(0, order.size, step):
+        fsel = order[i : i + step]
+        at = blocks_of(fsel)
+        below_traces(at)  # λ₁ <= trace: no factorisation needed below the level
+        todo = at[~done[at]]
+        if not todo.size:
+            continue
+        need = np.unique(todo // G)
+        chunk = None if kept is not None else form(need, out=buffer[: need.size])
+        if side < 128:
+            # small blocks: one stacked factorisation for the chunk (numpy's loop), and
+            # the blocks one by one only if one of them fails
+            stack = np.stack([gram_of(int(b), chunk, need) for b in todo])
+            shifted = -stack
+            shifted[:, eye, eye] += level
+            try:
+                np.linalg.cholesky(shifted)
+            except np.linalg.LinAlgError:
+                pass
+            else:
+                certified(todo, np.einsum("bii->b", stack).real)
+                continue
+        for b in todo:
+            gram = gram_of(int(b), chunk, need)
+            # Cholesky of λI − G succeeds only if σ₁² < λ (up to rounding); LAPACK on the
+            # transpose (Fortran order, no copy): λI − conj(G), the same spectrum
+            shifted = np.negative(gram)
+            shifted.flat[:: side + 1] += level
+            _, info = zpotrf(shifted.T, lower=0, clean=0, overwrite_a=1)
+            if info == 0:
+                certified(np.array([b]), np.array([np.trace(gram).real]))
+            else:  # above the level (or too close to it): solved exactly, level raised
+                level = max(level, solve(np.array(gram), int(b)) * (1 + 1e-12))
+                done[b] = True
 
-    probe = build_one(0)[None]
-    r, c = probe.shape[1:]
-    nb1 = G * math.prod(freq_shape[1:])  # blocks per first-axis frequency
-    side, inner = min(r, c), max(r, c)
-    per_row = nb1 * (r * c + side * side)
-    step = max(1, GRAM_CHUNK // max(1, per_row))
-    # one chunk: its blocks, their Gram matrices and the copies made building them
-    check_work(4 * 16 * step * per_row, "norm_bounds' frequency blocks (one chunk of them)")
-    chunks = [slice(i, min(i + step, freq_shape[0])) for i in range(0, freq_shape[0], step)]
-    total = nb1 * freq_shape[0]
-    # the Gram's entries are sums of 2·inner real products (real and imaginary parts)
-    gamma_k = 2 * (2 * inner + 2) * EPS / (1 - (2 * inner + 2) * EPS)
-    gamma_c = (side + 2) * EPS / (1 - (side + 2) * EPS)
+
+def _top_singular(w: np.ndarray, g: ConvGeometry, emb: Embedding) -> _Top:
+    r"""The norm of the circular convolution of ``emb``, certified, and its top singular vectors.
+
+    The norm is ``max_f σ₁(B(f))`` over the polyphase blocks, i.e. ``max_f λ₁(G(f))^{1/2}``
+    over their Gram matrices (:class:`_Grams`, formed in chunks of frequencies; only the
+    frequencies that matter, :func:`_frequencies`).  Small blocks (side <=
+    :data:`SMALL_BLOCK`): the eigenvalues of each Gram matrix.  Large blocks
+    (:func:`_certify_below_level`): a level ``λ`` from an exact eigensolver on the
+    :data:`EXACT_FIRST` blocks with the largest estimates (a few stacked Lanczos steps on
+    every block where that pays, else the trace bounds; first the block with the largest
+    trace when that puts many traces below the level); then every other block, in the
+    order of its estimate, passes if its trace bound (``>= λ₁``, from the ``C_δ`` alone) is
+    below the level, and otherwise is certified by a Cholesky factorisation of ``λ·I − G``
+    (it succeeds only if ``σ₁(f)² < λ``, up to the rounding accounted for) and solved
+    exactly where it fails, which raises the level.  The block with the largest exact
+    eigenvalue gives ``sigma`` and the singular vectors (its eigenvector, and ``Bᴴu/σ`` or
+    ``Bv/σ`` from the block itself).
+
+    Rounding (double precision), all added to ``bound``: the Gram matrices from the kernel
+    values (``‖ΔG‖ <= γ_K·weight``, :class:`_Grams`), the Cholesky factorisation (success
+    means ``λI − Ĝ + E ⪰ 0`` with ``‖E‖ <= γ_{2(c+2)}·trace(λI − Ĝ)``, Demmel's bound with
+    the complex arithmetic's factor 2) and the eigensolver (backward stable,
+    ``8·c·eps·‖G‖``); ``γ_K = K·eps/(1 − K·eps)``.
+    """
+    real = not np.iscomplexobj(w)
+    G = g.groups
+    M = [N // st for N, st in zip(emb.grid, emb.stride, strict=True)]
+    freqs = _frequencies(g, emb, real)
+    F = freqs.shape[0]
+    source = _Grams(w, g, emb, F)
+    side = source.side
+    per_freq = G * side * side
+    step = max(1, GRAM_CHUNK // max(1, per_freq))
+    total = F * G
+    # the C_δ, one chunk of Gram matrices and the temporaries made forming them, and the
+    # Gram matrices kept between the passes (at most GRAM_KEEP_BYTES)
+    kept_bytes = total * side * side * 16
+    check_work(
+        source.term_bytes
+        + 2 * 16 * step * per_freq
+        + (kept_bytes if side > SMALL_BLOCK and kept_bytes <= GRAM_KEEP_BYTES else 0),
+        "norm_bounds' frequency blocks (their Gram matrices, one chunk of them)",
+    )
+    weight = np.tile(source.weight, F)  # per block (frequency-major, then group)
     lam = np.zeros(total)  # the exact top eigenvalue, or the certified level
     margin = np.zeros(total)
     exact = np.zeros(total, dtype=bool)
+    best: list[Any] = [-math.inf, 0, None]  # eigenvalue, block, eigenvector
 
-    def solve(grams: np.ndarray, at: np.ndarray, uplo: Literal["L", "U"] = "L") -> None:
-        e = np.linalg.eigvalsh(grams, UPLO=uplo)[:, -1]
-        trace = np.einsum("fii->f", grams).real
-        lam[at] = e
-        margin[at] = 8 * side * EPS * np.abs(e) + 1.01 * gamma_k * trace
-        exact[at] = True
+    def blocks_of(fsel: np.ndarray) -> np.ndarray:
+        return (fsel[:, None] * G + np.arange(G)[None, :]).ravel()
 
-    if side <= SMALL_BLOCK:
-        for rows in chunks:
-            solve(_gram(build(rows)), np.arange(rows.start * nb1, rows.stop * nb1))
-    else:
-        # estimates: a few power steps on each Gram matrix (side² per step, next to the
-        # side²·inner of the Gram itself), to pick the blocks to solve exactly
-        estimate = np.zeros(total)
-        rng = np.random.default_rng(0)
-        keep = total * side * side * 16 <= GRAM_KEEP_BYTES
-        kept: list[np.ndarray] = []
-        for rows in chunks:
-            grams = _gram(build(rows))
-            x = rng.standard_normal((grams.shape[0], side)) + 0j
-            for _ in range(POWER_STEPS):
-                x /= np.linalg.norm(x, axis=1, keepdims=True) + 1e-300
-                x = np.einsum("fij,fj->fi", grams, x)
-            estimate[rows.start * nb1 : rows.stop * nb1] = np.linalg.norm(x, axis=1)
-            if keep:
-                kept.append(grams)
-        first = np.argsort(-estimate, kind="stable")[:EXACT_FIRST]
-        if keep:
-            picked = [kept[int(i) // (step * nb1)][int(i) % (step * nb1)] for i in first]
-            solve(np.array(picked), first)
-        else:
-            solve(_gram(np.array([build_one(int(i)) for i in first])), first)
-        level = float(np.max(lam[first])) * (1 + 1e-12)
-        eye = np.eye(side)
-        # the chunks with the largest estimates first: a block above the level raises it
-        # early, and the later chunks pass at the higher level
-        order = sorted(
-            range(len(chunks)),
-            key=lambda n: -float(np.max(estimate[chunks[n].start * nb1 : chunks[n].stop * nb1])),
+    def solve(gram: np.ndarray, at: int) -> float:
+        """The top eigenpair of one block, exactly (LAPACK); it may raise ``best``."""
+        import scipy.linalg
+
+        e, v = scipy.linalg.eigh(
+            gram, lower=True, subset_by_index=[side - 1, side - 1], check_finite=False
         )
-        for n_chunk in order:
-            rows = chunks[n_chunk]
-            grams = kept[n_chunk] if keep else _gram(build(rows))
-            at = np.arange(rows.start * nb1, rows.stop * nb1)
-            todo = np.nonzero(~exact[at])[0]
-            if not todo.size:
-                continue
-            # Cholesky of λI − G succeeds only if σ₁² < λ (up to rounding): one stacked call
-            # for the chunk; where it fails, the chunk's blocks are solved exactly instead
-            # (one stacked call too) and the level rises to their largest value
-            try:
-                np.linalg.cholesky(level * eye - grams[todo])
-            except np.linalg.LinAlgError:
-                solve(grams[todo], at[todo])
-                level = max(level, float(np.max(lam[at[todo]])) * (1 + 1e-12))
-                continue
-            passed = at[todo]
-            if passed.size:
-                trace = np.einsum("fii->f", grams[passed - at[0]]).real
-                lam[passed] = level
-                margin[passed] = (
-                    1.01 * gamma_c * (side * level - trace)
-                    + 1.01 * gamma_k * trace
-                    + 4 * EPS * level
-                )
+        top = float(e[0])
+        lam[at] = top
+        margin[at] = 8 * side * EPS * abs(top) + 1.01 * source.gamma * weight[at]
+        exact[at] = True
+        if top > best[0]:
+            best[:] = [top, at, v[:, 0]]
+        return top
+
+    # small LAPACK calls on one thread, large products on all (convops.spectral._blas_threads)
+    with single_threaded_blas() as threads:
+        if side <= SMALL_BLOCK:
+            for i in range(0, F, step):
+                fsel = np.arange(i, min(i + step, F))
+                with threads.threaded():
+                    grams = source.grams(freqs[fsel]).reshape(-1, side, side)
+                at = blocks_of(fsel)
+                e = np.linalg.eigvalsh(grams, UPLO="L")[:, -1]
+                lam[at] = e
+                margin[at] = 8 * side * EPS * np.abs(e) + 1.01 * source.gamma * weight[at]
+                exact[at] = True
+            top_at = int(np.argmax(lam))
+            fi, gi = divmod(top_at, G)
+            solve(source.grams(freqs[fi : fi + 1])[0, gi], top_at)
+        else:
+            _certify_below_level(source, freqs, lam, margin, exact, solve, weight, step, threads)
     lam_bound = float(np.max(lam + margin))
-    candidates = np.where(exact)[0]
-    best = int(candidates[np.argmax(lam[candidates])])
-    # the best exactly solved block: its SVD gives the singular vectors
-    U, S, Vh = np.linalg.svd(build_one(best), full_matrices=False)
-    sigma = float(S[0])
-    taps = math.prod(g.kernel_size)
-    phase_error = 8 * max(
-        N * k * d for N, k, d in zip(emb.grid, g.kernel_size, g.dilation, strict=True)
-    )
-    tap_error = (taps + 8 + phase_error) * EPS * math.sqrt(taps) * float(np.linalg.norm(w))
-    bound = max(math.sqrt(max(lam_bound, 0.0)), sigma) + tap_error
+    _, best_at, vec = best
+    fi, gi = divmod(int(best_at), G)
+    B = source.block(freqs[fi], gi)
+    # the other singular vector from the block itself: σ = ‖Bᴴu‖ (or ‖Bv‖)
+    if source.wide:
+        u = vec
+        x = np.conj(B.T) @ u
+        sigma = float(np.linalg.norm(x))
+        v = x / sigma if sigma > 0 else x
+    else:
+        v = vec
+        y = B @ v
+        sigma = float(np.linalg.norm(y))
+        u = y / sigma if sigma > 0 else y
+    bound = max(math.sqrt(max(lam_bound, 0.0)), sigma)
     # the vectors: frequency f of the (possibly half) grid, group gi
-    f_index, gi = divmod(best, G)
-    f = [int(axes[a][i]) for a, i in enumerate(np.unravel_index(f_index, freq_shape))]
+    f = [int(x) for x in freqs[fi]]
     waves = [np.exp(2j * np.pi * fa * np.arange(Ma) / Ma) for fa, Ma in zip(f, M, strict=True)]
     wave = waves[0]
     for extra in waves[1:]:
@@ -506,16 +883,16 @@ def _top_singular(w: np.ndarray, g: ConvGeometry, emb: Embedding) -> _Top:
     wave = wave / math.sqrt(math.prod(M))
     cout_g, cin_g = g.out_channels // G, g.in_channels // G
     left = np.zeros((g.out_channels, *M), dtype=np.complex128)
-    left[gi * cout_g : (gi + 1) * cout_g] = np.multiply.outer(U[:, 0], wave)
+    left[gi * cout_g : (gi + 1) * cout_g] = np.multiply.outer(u, wave)
     # the right vector on all phases (the unused ones are zero columns of the block)
     used = [
-        phase_taps(k, d, st, N, np.zeros(1), used_only=True)[1]
+        tap_layout(k, d, st, N, used_only=True)[2]
         for k, d, st, N in zip(g.kernel_size, g.dilation, emb.stride, emb.grid, strict=True)
     ]
-    v = np.zeros((cin_g, *emb.stride), dtype=np.complex128)
-    v[(slice(None),) + np.ix_(*used)] = np.conj(Vh[0]).reshape((cin_g,) + tuple(map(len, used)))
+    vfull = np.zeros((cin_g, *emb.stride), dtype=np.complex128)
+    vfull[(slice(None),) + np.ix_(*used)] = v.reshape((cin_g,) + tuple(map(len, used)))
     # x[c, q·s + r] = v[c, r]·wave[q]: (c, M1, s1, M2, s2, …) in C order is (c, N1, N2, …)
-    vb = v.reshape((cin_g,) + sum(((1, st) for st in emb.stride), ()))
+    vb = vfull.reshape((cin_g,) + sum(((1, st) for st in emb.stride), ()))
     wb = wave.reshape(sum(((Ma, 1) for Ma in M), ()))
     right = np.zeros((g.in_channels, *emb.grid), dtype=np.complex128)
     right[gi * cin_g : (gi + 1) * cin_g] = (vb * wb[None]).reshape((cin_g, *emb.grid))
@@ -575,8 +952,9 @@ def _lanczos(
 ) -> _Ritz:
     r"""The top eigenpair of the Hermitian PSD ``gram`` by thick-restart Lanczos.
 
-    The basis ``V`` (rows) is kept orthonormal by two passes of classical Gram–Schmidt; ``H
-    = Vᴴ·gram·V`` is assembled from the coefficients, and ``gram·V = V·H + w·e_jᵀ`` holds
+    The basis ``V`` (rows) is kept orthonormal by classical Gram–Schmidt, with a second
+    pass where the first shrank the vector's norm by more than a factor sqrt(2) (the DGKS
+    test); ``H = Vᴴ·gram·V`` is assembled from the coefficients, and ``gram·V = V·H + w·e_jᵀ`` holds
     for the last residual ``w``, so the Ritz pair ``(θ, V s)`` has residual
     ``‖w‖·|s_j|``.  At a restart the top Ritz vectors and ``w/‖w‖`` start the new basis
     (Wu & Simon's thick restart).
@@ -593,11 +971,15 @@ def _lanczos(
         w = gram(V[j])
         steps += 1
         Vj = V[: j + 1]
+        before = float(np.linalg.norm(w))
         h = np.conj(Vj) @ w
         w = w - h @ Vj
-        h2 = np.conj(Vj) @ w  # second pass: orthogonality to rounding
-        w = w - h2 @ Vj
-        h = h + h2
+        # a second pass where the first cancelled much of w ("twice is enough": Daniel,
+        # Gragg, Kaufman & Stewart's test): orthogonality to rounding either way
+        if float(np.linalg.norm(w)) < 0.7071 * before:
+            h2 = np.conj(Vj) @ w
+            w = w - h2 @ Vj
+            h = h + h2
         H[: j + 1, j] = h
         H[j, : j + 1] = np.conj(h)
         beta = float(np.linalg.norm(w))
@@ -659,7 +1041,13 @@ def _product_cost(g: ConvGeometry) -> float:
 
 
 def _block_cost(g: ConvGeometry, emb: Embedding, real: bool) -> float:
-    """Real multiply-adds of the Gram matrices of an embedding's blocks (4 per complex)."""
+    """The measure of an embedding's cost that decides how many grids are tried.
+
+    The real multiply-adds of one Gram product per frequency (4 per complex): what the
+    blocks cost when each Gram matrix is formed from its block.  The tap pairs of
+    :class:`_Grams` are often cheaper; the measure is kept so that the grids tried, and so
+    the bounds, do not depend on how the Gram matrices are formed.
+    """
     count = math.prod(N // st for N, st in zip(emb.grid, emb.stride, strict=True))
     freqs = count / 2 if real else float(count)
     rows = g.out_channels // g.groups
@@ -708,8 +1096,8 @@ def norm_bounds(
     map's exact norm, 1 for zero padding), the circular-rows bound for circular
     boundaries, and the Collatz–Wielandt bound on the kernel's moduli (nonnegative kernels,
     or kernels with a strong mean); it includes a margin for floating-point rounding
-    (field ``rounding``, relative, typically 1e-13 – 1e-10: it covers the worst-case
-    errors of the block sums, Gram products, Cholesky factorisations and eigensolvers in
+    (field ``rounding``, relative, typically 1e-13 – 1e-9: it covers the worst-case
+    errors of the Gram matrices formed from the kernel, Cholesky factorisations and eigensolvers in
     double precision).  ``lower = ‖A·witness‖/‖witness‖`` for the returned witness, a Ritz
     vector of thick-restart Lanczos on ``AᴴA`` (or ``AAᴴ``, the smaller side) started from
     the top singular vector of the embedding restricted to the input; it is evaluated in
@@ -718,9 +1106,10 @@ def norm_bounds(
 
     Supported: every boundary, stride, dilation, padding and group count, 1D to 3D, real
     or complex kernels of any float dtype.  The cost is dominated, for many channels, by
-    one Gram matrix per frequency of the embedding (``ΠN/Πs`` of them, half for a real
-    kernel), and otherwise by the products with ``A`` and ``Aᴴ`` (field
-    ``applications``).
+    one Cholesky factorisation of a ``c × c`` Gram matrix per frequency of the embedding
+    (``ΠN/Πs`` of them, half for a real kernel; ``c = min(C_out, C_in·Πs)/G``; most of
+    them skipped for kernels with a strong mean), and otherwise by the products with ``A``
+    and ``Aᴴ`` (field ``applications``).
 
     Where the operator is block-circulant (circular boundary, ``lo + hi = d·(k − 1)``,
     input divisible by the stride) both are the exact norm, from
@@ -950,23 +1339,15 @@ def norm_bounds(
     # frequency 0 (Perron–Frobenius).  Worth trying when the prediction of ‖A_|w|‖ is below
     # the bound so far: zero padding cuts it below its circulant norm by about the factor
     # it cuts A's (lower/‖C‖); the other boundaries keep the constant vector's gain
-    moduli = np.abs(w)
-    dc = polyphase_blocks(
-        moduli,
-        g.dilation,
-        emb.stride,
-        emb.grid,
-        g.groups,
-        used_only=True,
-        frequencies=[np.zeros(1, dtype=np.int64)] * g.ndim,
-    )
-    # (a prediction only, not a bound: a few power steps on the nonnegative block suffice)
-    block = dc[0].reshape((-1,) + dc.shape[2:])
-    z = np.ones((block.shape[0], block.shape[2]))
+    # (a prediction only, not a bound: a few power steps on the nonnegative block at
+    # frequency 0, the sum of the polyphase kernel's matrices, suffice)
+    _, W = polyphase_kernel(np.abs(w), g.dilation, emb.stride, emb.grid, g.groups, used_only=True)
+    block = W.sum(axis=0).reshape(g.groups, g.out_channels // g.groups, -1)
+    z = np.ones((block.shape[0], block.shape[2], 1))
     for _ in range(20):
-        z = np.einsum("gij,gi->gj", block.real, np.einsum("gij,gj->gi", block.real, z))
+        z = np.swapaxes(block, 1, 2) @ (block @ z)
         z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-300
-    moduli_circ = float(np.max(np.linalg.norm(np.einsum("gij,gj->gi", block.real, z), axis=1)))
+    moduli_circ = float(np.max(np.linalg.norm(block @ z, axis=1)))
     estimate = math.sqrt(max(ritz.theta, 0.0))
     cut = min(1.0, estimate / top.bound) if g.boundary == "zeros" and top.bound > 0 else 1.0
     if sign or moduli_circ * cut < 0.999 * upper:

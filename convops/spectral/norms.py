@@ -69,22 +69,77 @@ def block_circulant_reason(g: ConvGeometry) -> str | None:
     return None
 
 
-def phase_taps(
-    k: int, d: int, s: int, N: int, freqs: np.ndarray, *, used_only: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""One axis of :func:`polyphase_blocks`: ``T[f, r, t] = [q_t mod s = r]·e^{+2πi f·⌊q_t/s⌋/M}``.
+def tap_layout(
+    k: int, d: int, s: int, N: int, *, used_only: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Where the taps of one axis land after the polyphase split of a grid of size ``N``.
 
-    ``q_t = (t·d) mod N`` is where tap ``t`` of the dilated kernel lands on the grid
-    (taps that wrap share a position and add up), ``M = N/s``.  Returns ``T``, shape
-    ``(len(freqs), R, k)``, and the phases ``r`` it keeps: all ``s`` of them, or with
-    ``used_only`` only those some tap lands on (the others are zero columns of every block).
+    Tap ``t`` of the dilated kernel lands at ``q_t = (t·d) mod N`` (taps that wrap share a
+    position and add up): at offset ``⌊q_t/s⌋`` of phase ``q_t mod s``.  Returns the
+    offsets ``(k,)``, each tap's index into the phases kept ``(k,)``, and those phases:
+    all ``s`` of them, or with ``used_only`` only those some tap lands on (the others are
+    zero columns of every block).
     """
     q = (np.arange(k, dtype=np.int64) * d) % N
-    phases = np.unique(q % s) if used_only else np.arange(s)
-    M = N // s
-    onto = (q % s)[None, :] == phases[:, None]  # (R, k)
-    wave = np.exp(2j * np.pi * np.outer(freqs, q // s) / M)  # (F, k)
-    return wave[:, None, :] * onto[None, :, :], phases
+    phases = np.unique(q % s) if used_only else np.arange(s, dtype=np.int64)
+    return q // s, np.searchsorted(phases, q % s), phases
+
+
+def polyphase_kernel(
+    w: np.ndarray,
+    dilation: Sequence[int],
+    stride: Sequence[int],
+    grid: Sequence[int],
+    groups: int,
+    *,
+    used_only: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The polyphase kernel: ``B(f) = Σ_o W_o·e^{+2πi Σ_a f_a·o_a/M_a}`` (:func:`polyphase_blocks`).
+
+    ``W_o`` holds the taps that land at offset ``o`` (one per axis, :func:`tap_layout`),
+    each in the columns of its phase: ``W_o[c_o, (c_i, r)] = Σ_t [⌊q_t/s⌋ = o,
+    q_t mod s = r]·w[c_o, c_i, t]``.
+
+    Returns
+    -------
+    offsets : ndarray of int, ``(O, D)``
+        The offsets ``o`` that some tap lands on (the others give zero matrices).
+    W : ndarray, ``(O, C_out, (C_in/G)·ΠR)``
+        The matrices ``W_o``, rows ``(group, c_o)``, columns ``(c_i, r_1, …, r_D)``; real
+        for a real kernel.
+    """
+    w = np.asarray(w)
+    cout, cin_g = w.shape[:2]
+    ks = w.shape[2:]
+    layouts = [
+        tap_layout(k, d, s, N, used_only=used_only)
+        for k, d, s, N in zip(ks, dilation, stride, grid, strict=True)
+    ]
+    kept = [np.unique(offsets) for offsets, _, _ in layouts]
+    at = [np.searchsorted(u, offsets) for u, (offsets, _, _) in zip(kept, layouts, strict=True)]
+    nphase = tuple(len(phases) for _, _, phases in layouts)
+    W = np.zeros(tuple(map(len, kept)) + (cout, cin_g) + nphase, dtype=w.dtype)
+    every = (slice(None), slice(None))
+    # one kernel-sized addition per tap (taps that wrap onto one position add up)
+    for t in np.ndindex(*ks):
+        o = tuple(int(at[a][i]) for a, i in enumerate(t))
+        r = tuple(int(layouts[a][1][i]) for a, i in enumerate(t))
+        W[o + every + r] += w[every + t]
+    grid_o = np.meshgrid(*kept, indexing="ij")
+    offsets = np.stack([g.ravel() for g in grid_o], axis=1) if ks else np.zeros((1, 0), np.int64)
+    return offsets.astype(np.int64), W.reshape(len(offsets), cout, cin_g * math.prod(nphase))
+
+
+def frequency_phases(freqs: np.ndarray, offsets: np.ndarray, M: Sequence[int]) -> np.ndarray:
+    r"""``e^{+2πi Σ_a f_a·o_a/M_a}`` for frequencies ``(F, D)`` and offsets ``(O, D)``: ``(F, O)``.
+
+    The exponent is reduced modulo 1 in integers first (``(f·o) mod M``), so that the
+    phases are accurate to a few ulps whatever the sizes.
+    """
+    turns = np.zeros((freqs.shape[0], offsets.shape[0]))
+    for a, Ma in enumerate(M):
+        turns += np.mod(np.outer(freqs[:, a], offsets[:, a]), Ma) / Ma
+    return np.exp(2j * np.pi * turns)
 
 
 def polyphase_blocks(
@@ -115,8 +170,10 @@ def polyphase_blocks(
     The input ``x[c_i, q·s + r] = v[c_i, r]·e^{+2πi f·q/M}/sqrt(ΠM)`` goes to
     ``y[c_o, j] = (B(f) v)[c_o]·e^{+2πi f·j/M}/sqrt(ΠM)``: the polyphase split and the DFTs are
     unitary, so the singular values of the map are those of the blocks.  The sums over the
-    taps are formed directly (one small matrix per axis, :func:`phase_taps`), never on a
-    zero-padded grid.
+    taps are formed directly, never on a zero-padded grid: ``B(f) = Σ_o W_o·e^{+2πi f·o/M}``
+    over the few offsets ``o`` the taps land on (:func:`polyphase_kernel`), one matrix
+    product of the phases ``(F, O)`` with the ``W_o`` that writes the blocks in the
+    returned layout.
 
     Parameters
     ----------
@@ -146,47 +203,21 @@ def polyphase_blocks(
     D = len(grid)
     w = np.asarray(w)
     w = w.astype(np.complex128 if np.iscomplexobj(w) else np.float64, copy=False)
-    cout, cin_g = w.shape[:2]
+    cout = w.shape[0]
     M = [N // s for N, s in zip(grid, stride, strict=True)]
-    taps, nfreq, nphase = [], [], []
+    axes = []
     for a in range(D):
         if frequencies is not None:
-            freqs = np.asarray(frequencies[a], dtype=np.int64)
+            axes.append(np.asarray(frequencies[a], dtype=np.int64))
         else:
-            freqs = np.arange(M[a] // 2 + 1 if (half and a == D - 1) else M[a])
-        T, phases = phase_taps(
-            w.shape[2 + a], dilation[a], stride[a], grid[a], freqs, used_only=used_only
-        )
-        taps.append(T)
-        nfreq.append(len(freqs))
-        nphase.append(len(phases))
-    # all axes' tap matrices as one (Πk, (F1, R1, …, FD, RD)) matrix: the blocks are then one
-    # product with the kernel as a (C_out·C_in/G, Πk) matrix (two real ones for a real kernel)
-    table = taps[0]
-    for T in taps[1:]:
-        # (…, k_prev) ⊗ (F, R, k): frequencies and phases in front, taps at the end
-        table = np.einsum("...a,frb->...frab", table, T).reshape(
-            table.shape[:-1] + T.shape[:2] + (-1,)
-        )
-    table = table.reshape(-1, table.shape[-1]).T  # (Πk, F1·R1·…)
-    flat = w.reshape(cout * cin_g, -1)
-    if np.iscomplexobj(flat):
-        H = flat @ table
-    else:
-        H = np.empty((flat.shape[0], table.shape[1]), dtype=np.complex128)
-        H.real = flat @ table.real
-        H.imag = flat @ table.imag
-    pairs: tuple[int, ...] = ()
-    for f, r in zip(nfreq, nphase, strict=True):
-        pairs += (f, r)
-    # (G, Co/G, Ci, F1, R1, …, FD, RD) -> (F1, …, FD, G, Co/G, Ci, R1, …, RD)
-    H = H.reshape((groups, cout // groups, cin_g) + pairs)
-    f_axes = tuple(3 + 2 * i for i in range(D))
-    r_axes = tuple(4 + 2 * i for i in range(D))
-    H = H.transpose(f_axes + (0, 1, 2) + r_axes)
-    return np.ascontiguousarray(
-        H.reshape((math.prod(nfreq), groups, cout // groups, cin_g * math.prod(nphase)))
-    )
+            axes.append(np.arange(M[a] // 2 + 1 if (half and a == D - 1) else M[a]))
+    mesh = np.meshgrid(*axes, indexing="ij")
+    freqs = np.stack([m.ravel() for m in mesh], axis=1) if D else np.zeros((1, 0), np.int64)
+    offsets, W = polyphase_kernel(w, dilation, stride, grid, groups, used_only=used_only)
+    E = frequency_phases(freqs, offsets, M)  # (F, O)
+    # one product writes every block in place: (F, O) @ (O, C_out·cols)
+    B = E @ W.reshape(len(offsets), -1).astype(np.complex128, copy=False)
+    return B.reshape(len(freqs), groups, cout // groups, W.shape[2])
 
 
 class FrequencySingularValues(NamedTuple):
