@@ -41,7 +41,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from .._validate import is_int, validate_choice
+from .._validate import is_int, shape_tuple, validate_choice
 from ..geometry import Method, make_geometry
 from ..operators import ConvOperator
 from .bias import BiasPolicy, apply_bias_policy, validate_bias_policy
@@ -139,20 +139,20 @@ def _input_shape(
                 f"the input size: pass input_shape={form} (the unbatched input, {data_format})"
             )
         input_shape = built
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
+    if not isinstance(input_shape, Sequence) or isinstance(input_shape, (str, bytes)):
         raise TypeError(
             f"input_shape must be a tuple of {ndim + 1} ints {form} (the unbatched input, "
             f"{data_format}); got {input_shape!r}"
         )
-    shape = tuple(input_shape)
-    if len(shape) != ndim + 1 or not all(is_int(v) for v in shape) or min(shape) < 1:
+    shape = shape_tuple(input_shape, "input_shape")  # ints (not bools), each >= 1
+    if len(shape) != ndim + 1:
         extra = " (without the batch axis)" if len(shape) == ndim + 2 else ""
         raise ValueError(
             f"input_shape={input_shape!r} is not an input of this {name} layer: expected "
             f"{ndim + 1} ints >= 1, {form}{extra}, the unbatched input in the layer's "
             f"data_format {data_format!r}"
         )
-    return tuple(int(v) for v in shape)
+    return shape
 
 
 def keras_transpose_padding(
