@@ -219,6 +219,7 @@ def test_lower_le_dense_norm_le_upper_on_every_geometry(op, small_block, terms, 
     dense = _dense_norm(op)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bounds, "SMALL_BLOCK", small_block)
+        patch.setattr(bounds, "LANCZOS_BLOCK", 0 if small_block == 0 else bounds.LANCZOS_BLOCK)
         patch.setattr(bounds, "GRAM_TERMS", terms)
         b = norm_bounds(op)
     _check_bounds(op, b, dense)
@@ -238,6 +239,9 @@ _LARGE_DENSE: dict = {}  # dense norms of the cases below, computed once
         {"SMALL_BLOCK": 0, "EXACT_FIRST": 1, "ESTIMATE_STEPS": 0},  # a poor level: many raises
         {"SMALL_BLOCK": 0, "EXACT_FIRST": 0},  # no level at first: every block raises it
         {"SMALL_BLOCK": 0, "GRAM_TERMS": "direct"},  # Gram matrices from the blocks
+        # a Lanczos level too low for its block's Cholesky check: the eigensolver instead
+        {"SMALL_BLOCK": 0, "LANCZOS_BLOCK": 0},  # every block solved by Lanczos
+        {"SMALL_BLOCK": 0, "LANCZOS_BLOCK": 0, "BLOCK_RESIDUAL": 0.9},
     ],
 )
 @pytest.mark.parametrize("mean", [0.0, 2.0], ids=["zero-mean", "strong-mean"])
@@ -356,6 +360,98 @@ def test_gram_rounding_stays_within_its_stated_bound(op, terms):
     traces = source.trace_bounds(freqs)
     if traces is not None:
         assert np.all(traces >= np.einsum("fgii->fg", exact).real.astype(float) * (1 - 1e-15))
+
+
+@given(op=cst.operators(dtypes=("float64", "complex128")))
+def test_polyphase_kernel_summed_is_the_block_at_frequency_zero(op):
+    """``summed=True`` (the Collatz–Wielandt prediction's block) equals the sum of the
+    offsets' matrices, and the block at frequency 0 of :func:`polyphase_blocks`."""
+    from convops.spectral.norms import polyphase_blocks, polyphase_kernel
+
+    g, w = _forward_geometry_and_kernel(op)
+    emb = bounds.embeddings(g)[0]
+    args = (w, g.dilation, emb.stride, emb.grid, g.groups)
+    _, W = polyphase_kernel(*args, used_only=True)
+    zero, S = polyphase_kernel(*args, used_only=True, summed=True)
+    assert S.shape == (1, *W.shape[1:]) and not np.any(zero)
+    np.testing.assert_allclose(S[0], W.sum(axis=0), rtol=1e-13, atol=1e-13)
+    first = polyphase_blocks(*args, used_only=True)[0]  # (G, C_out/G, columns)
+    np.testing.assert_allclose(
+        S[0].reshape(first.shape), first, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(w).sum())
+    )
+
+
+def _hermitian(rng, n, shift):
+    b = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    h = b @ np.conj(b.T)
+    return h - shift * float(np.linalg.eigvalsh(h)[-1]) * np.eye(n)
+
+
+@pytest.mark.parametrize("through", ["ctypes", "numpy"])
+@given(n=st.integers(1, 40), shift=st.sampled_from([0.0, -1e-3, 0.3, 1.1]), seed=st.integers(0, 99))
+def test_cholesky_succeeds_exactly_on_positive_definite_matrices(through, n, shift, seed):
+    """OpenBLAS's zpotrf through ctypes (where found) and numpy's fallback agree with
+    numpy's own cholesky, on matrices well inside, near and outside the cone."""
+    from convops.spectral import _blas_threads
+
+    h = _hermitian(np.random.default_rng(seed), n, shift)
+    try:
+        np.linalg.cholesky(h)
+        expected = True
+    except np.linalg.LinAlgError:
+        expected = False
+    with pytest.MonkeyPatch.context() as patch:
+        if through == "numpy":
+            patch.setattr(_blas_threads, "_potrf_found", [None])
+        elif _blas_threads._potrf() is None:
+            pytest.skip("no OpenBLAS zpotrf found through ctypes here")
+        assert _blas_threads.cholesky_succeeds(np.array(h)) is expected
+
+
+def test_potrf_found_through_ctypes_passes_its_own_check():
+    from convops.spectral import _blas_threads
+
+    fn = _blas_threads._potrf()
+    if fn is None:
+        pytest.skip("no OpenBLAS zpotrf found through ctypes here")
+    assert _blas_threads._checked(fn)
+    assert _blas_threads._potrf() is fn  # looked up once
+
+
+@pytest.mark.parametrize("workers", [None, 1, 2])
+def test_parallel_lapack_maps_in_order_on_one_blas_thread_each(workers):
+    from convops.spectral import _blas_threads
+
+    setters = _blas_threads._setters()
+
+    def work(i):
+        counts = [setter(1) for setter in setters]  # this thread's count, left at 1
+        return i * i, counts
+
+    with _blas_threads.parallel_lapack(workers) as pmap:
+        results = pmap(work, range(9))
+    assert [r for r, _ in results] == [i * i for i in range(9)]
+    if workers != 1 and _blas_threads._cores() > 1:
+        assert all(counts == [1] * len(setters) for _, counts in results)
+
+
+def test_norm_bounds_does_not_depend_on_the_factorisations_running_side_by_side():
+    """The parallel Cholesky checks of a chunk give the same bounds as one after another."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def serial(workers=None):
+        yield lambda fn, items: [fn(item) for item in items]
+
+    w = _rand((256, 256, 2), rng=np.random.default_rng(2))
+    op = ConvOperator(w, (256, 3), padding=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bounds, "SMALL_BLOCK", 0)
+        side_by_side = norm_bounds(op)
+        patch.setattr(bounds, "parallel_lapack", serial)
+        one_by_one = norm_bounds(op)
+    assert side_by_side.upper == one_by_one.upper
+    assert side_by_side.lower == one_by_one.lower
 
 
 def test_single_threaded_blas_sets_one_thread_and_restores_the_count():

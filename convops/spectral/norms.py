@@ -93,12 +93,14 @@ def polyphase_kernel(
     groups: int,
     *,
     used_only: bool = False,
+    summed: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""The polyphase kernel: ``B(f) = Σ_o W_o·e^{+2πi Σ_a f_a·o_a/M_a}`` (:func:`polyphase_blocks`).
 
     ``W_o`` holds the taps that land at offset ``o`` (one per axis, :func:`tap_layout`),
     each in the columns of its phase: ``W_o[c_o, (c_i, r)] = Σ_t [⌊q_t/s⌋ = o,
-    q_t mod s = r]·w[c_o, c_i, t]``.
+    q_t mod s = r]·w[c_o, c_i, t]``.  With ``summed``, only ``Σ_o W_o = B(0)``, the block
+    at frequency 0 (one matrix, at offset 0).
 
     Returns
     -------
@@ -115,8 +117,12 @@ def polyphase_kernel(
         tap_layout(k, d, s, N, used_only=used_only)
         for k, d, s, N in zip(ks, dilation, stride, grid, strict=True)
     ]
-    kept = [np.unique(offsets) for offsets, _, _ in layouts]
-    at = [np.searchsorted(u, offsets) for u, (offsets, _, _) in zip(kept, layouts, strict=True)]
+    if summed:  # every tap at offset 0: the sum over the offsets
+        kept = [np.zeros(1, dtype=np.int64) for _ in layouts]
+        at = [np.zeros_like(offsets) for offsets, _, _ in layouts]
+    else:
+        kept = [np.unique(offsets) for offsets, _, _ in layouts]
+        at = [np.searchsorted(u, o) for u, (o, _, _) in zip(kept, layouts, strict=True)]
     nphase = tuple(len(phases) for _, _, phases in layouts)
     W = np.zeros(tuple(map(len, kept)) + (cout, cin_g) + nphase, dtype=w.dtype)
     every = (slice(None), slice(None))
