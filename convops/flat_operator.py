@@ -9,6 +9,7 @@ out the explicit matrix as a copy, refusing dense matrices over a size.
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 import numpy as np
@@ -29,11 +30,19 @@ class FlatOperator(LinearOperator):
     Subclasses define ``input_shape``, ``output_shape``, ``_run(batch)`` (apply to
     ``(B, *input_shape)``), ``_adjoint()`` (the operator ``.H`` returns) and
     ``_cached_matrix()`` (the CSR matrix they keep).  ``APPLIES_TO`` names what the
-    operator is applied to in messages (``"x"`` for a convolution, ``"w"`` for the kernel
-    map).
+    operator is applied to in messages (``"x"`` for a convolution; the kernel map says
+    ``"w"``, or ``"y"`` for its adjoint, through :meth:`_applied_name`).
     """
 
     APPLIES_TO = "x"
+
+    def _applied_name(self) -> str:
+        """What the operator is applied to, as messages name it."""
+        return self.APPLIES_TO
+
+    def _input_shape_text(self) -> str:
+        """How messages describe ``input_shape``."""
+        return f"input_shape {self.input_shape}"
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -50,6 +59,24 @@ class FlatOperator(LinearOperator):
 
     def _cached_matrix(self) -> sp.csr_array:
         raise NotImplementedError
+
+    def apply(self, x) -> np.ndarray:
+        """Apply to an unflattened array of shape ``(*batch, *input_shape)``.
+
+        Returns an array of shape ``(*batch, *output_shape)``.
+        """
+        name = self._applied_name()
+        x = as_numeric_array(x, name)
+        nd = len(self.input_shape)
+        if x.ndim < nd or x.shape[x.ndim - nd :] != self.input_shape:
+            raise ValueError(
+                f"{name} of shape {x.shape} does not end with the operator's "
+                f"{self._input_shape_text()}; leading batch axes are allowed, nothing else"
+            )
+        batch_shape = x.shape[: x.ndim - nd]
+        # the batch count spelt out: -1 cannot be inferred when input_shape holds a 0
+        out = self._run(x.reshape((math.prod(batch_shape),) + self.input_shape))
+        return out.reshape(batch_shape + self.output_shape)
 
     # --- flat vectors (scipy's signatures, which scipy-stubs overload) ----------------------
     def _check_flat(self, v: np.ndarray, name: str, columns: bool) -> None:
@@ -109,7 +136,7 @@ class FlatOperator(LinearOperator):
         rows, cols = self.shape
         need = rows * cols * self.dtype.itemsize
         if need > max_bytes:
-            v = self.APPLIES_TO
+            v = self._applied_name()
             raise ValueError(
                 f"the dense {rows}x{cols} matrix would take {need / 2**30:.2f} GiB, over the "
                 f"limit max_bytes={max_bytes} ({max_bytes / 2**30:.2f} GiB); use op.matrix() "

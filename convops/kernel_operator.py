@@ -344,24 +344,16 @@ class KernelOperator(FlatOperator):
             out = realisation.forward(w, x, g, shared.cache)
         return out.reshape((cols,) + self.output_shape).astype(dtype, copy=False)
 
+    def _applied_name(self) -> str:
+        return "y" if self.transposed else "w"
+
     def apply(self, w) -> np.ndarray:
         """Apply to an unflattened array of shape ``(*batch, *input_shape)``.
 
         For ``A_x`` the input is one or more kernels; for ``A_x.H`` one or more outputs ``y``.
         Returns an array of shape ``(*batch, *output_shape)``.
         """
-        name = "y" if self.transposed else "w"
-        w = as_numeric_array(w, name)
-        nd = len(self.input_shape)
-        if w.ndim < nd or w.shape[w.ndim - nd :] != self.input_shape:
-            raise ValueError(
-                f"{name} of shape {w.shape} does not end with the operator's input_shape "
-                f"{self.input_shape}; leading batch axes are allowed, nothing else"
-            )
-        batch_shape = w.shape[: w.ndim - nd]
-        # the batch count spelt out: -1 cannot be inferred when input_shape holds a 0
-        out = self._run(w.reshape((math.prod(batch_shape),) + self.input_shape))
-        return out.reshape(batch_shape + self.output_shape)
+        return super().apply(w)
 
     # --- adjoint and transpose ------------------------------------------------------------
     def _adjoint(self) -> KernelOperator:

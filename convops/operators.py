@@ -238,22 +238,6 @@ class ConvOperator(FlatOperator):
         out = run(x, kernel, g, self._shared.cache)
         return out.reshape((batch,) + self.output_shape).astype(dtype, copy=False)
 
-    def apply(self, x) -> np.ndarray:
-        """Apply to an unflattened array of shape ``(*batch, *input_shape)``.
-
-        Returns an array of shape ``(*batch, *output_shape)``.
-        """
-        x = as_numeric_array(x, "x")
-        nd = len(self.input_shape)
-        if x.ndim < nd or x.shape[x.ndim - nd :] != self.input_shape:
-            raise ValueError(
-                f"x of shape {x.shape} does not end with the operator's input_shape "
-                f"{self.input_shape}; leading batch axes are allowed, nothing else"
-            )
-        batch_shape = x.shape[: x.ndim - nd]
-        out = self._run(x.reshape((-1,) + self.input_shape))
-        return out.reshape(batch_shape + self.output_shape)
-
     # --- adjoint and transpose ------------------------------------------------------------
     def _adjoint(self) -> ConvOperator:
         if self._adjoint_op is None:

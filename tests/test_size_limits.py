@@ -181,3 +181,15 @@ def test_huge_strides_and_paddings_give_small_exact_matrices(n, k, stride, rows,
     assert per_axis <= max(rows, n + lo) and matrix.shape[0] == per_axis**ndim
     eye = np.eye(matrix.shape[1])
     np.testing.assert_array_equal(matrix.toarray(), direct @ eye)
+
+
+def test_the_dense_refusal_names_what_each_operator_is_applied_to():
+    """``op.apply(x)`` for a convolution, ``op.apply(w)`` for the kernel map and
+    ``op.apply(y)`` for its adjoint (the name the shape errors use too)."""
+    op = convops.ConvOperator(np.ones((2, 2, 3)), (2, 40))
+    kernel_map = convops.KernelOperator(np.ones((2, 40)), (2, 2, 3))
+    for operator, name in [(op, "x"), (kernel_map, "w"), (kernel_map.H, "y")]:
+        with pytest.raises(ValueError, match=rf"op\.apply\({name}\)"):
+            operator.toarray(max_bytes=8)
+        with pytest.raises(ValueError, match=rf"^{name} of shape \(7,\) does not end with"):
+            operator.apply(np.ones(7))

@@ -21,7 +21,6 @@ from typing import cast
 import numpy as np
 import scipy.sparse as sp
 
-from .._validate import as_numeric_array
 from ..flat_operator import FlatOperator
 from ..operators import ConvOperator
 
@@ -126,22 +125,15 @@ class ChannelsLastOperator(FlatOperator):
         """Apply to ``(B, *input_shape)``; returns ``(B, *output_shape)``."""
         return _to_last(self.channels_first.apply(_to_first(batch_in)))
 
+    def _input_shape_text(self) -> str:
+        return f"channels-last input_shape {self.input_shape} (*spatial, channels)"
+
     def apply(self, x) -> np.ndarray:
         """Apply to a channels-last array of shape ``(*batch, *input_shape)``.
 
         Returns an array of shape ``(*batch, *output_shape)``.
         """
-        x = as_numeric_array(x, "x")
-        nd = len(self.input_shape)
-        if x.ndim < nd or x.shape[x.ndim - nd :] != self.input_shape:
-            raise ValueError(
-                f"x of shape {x.shape} does not end with the operator's channels-last "
-                f"input_shape {self.input_shape} (*spatial, channels); leading batch axes "
-                "are allowed, nothing else"
-            )
-        batch_shape = x.shape[: x.ndim - nd]
-        out = self._run(x.reshape((-1,) + self.input_shape))
-        return out.reshape(batch_shape + self.output_shape)
+        return super().apply(x)
 
     # --- adjoint and transpose ------------------------------------------------------------
     def _adjoint(self) -> ChannelsLastOperator:

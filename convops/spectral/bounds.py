@@ -341,7 +341,7 @@ def embeddings(g: ConvGeometry, count: int = 1) -> list[Embedding]:
 
 @dataclass(frozen=True)
 class _Top:
-    sigma: float  # the largest block singular value (of the best exactly solved block)
+    sigma: float  # the largest block singular value found (of the best solved block)
     bound: float  # a certified upper bound on every block's largest singular value
     left: np.ndarray  # (C_out, *M) unit vector: top left singular vector on the output grid
     right: np.ndarray  # (C_in, *N) unit vector: top right singular vector on the grid
@@ -351,9 +351,10 @@ class _Top:
 #: certified by a Cholesky factorisation below a level (a fraction of an eigensolver's
 #: cost).
 SMALL_BLOCK = 48
-#: Lanczos steps of the per-block estimates (stacked over the blocks), and how many of the
-#: blocks with the largest estimates are solved exactly to set the level the others are
-#: certified below.
+#: Lanczos steps of the per-block estimates (stacked over the blocks; also given to the
+#: blocks of a chunk that fail their factorisation when there were no estimates), and how
+#: many of the blocks with the largest estimates are solved to set the level the others
+#: are certified below.
 ESTIMATE_STEPS = 8
 EXACT_FIRST = 1
 #: Residual (relative to the Ritz value) at which the Lanczos iteration on one large Gram
@@ -683,7 +684,6 @@ def _certify_below_level(
     freqs: np.ndarray,
     lam: np.ndarray,
     margin: np.ndarray,
-    exact: np.ndarray,
     solve: Callable[[np.ndarray, int], float],
     weight: np.ndarray,
     step: int,
@@ -828,9 +828,10 @@ def _certify_below_level(
             # is left.  Without estimates so far (trace bounds only, a poor guide), the
             # failed blocks get a few Lanczos steps each first: the order then finds the
             # largest of them in a solve or two instead of one per record of the trace order
-            if len(failed) > 2 and not estimating:
+            if len(failed) > 2 and not estimating and ESTIMATE_STEPS > 0:
                 with threads.threaded():
-                    ritz = _ritz_estimates(np.stack([gram for _, gram in failed]), 8, rng)
+                    stack = np.stack([gram for _, gram in failed])
+                    ritz = _ritz_estimates(stack, ESTIMATE_STEPS, rng)
                 estimate[[b for b, _ in failed]] = ritz
             while failed:
                 failed.sort(key=lambda item: -estimate[item[0]])
@@ -899,7 +900,6 @@ def _top_singular(w: np.ndarray, g: ConvGeometry, emb: Embedding) -> _Top:
     weight = np.tile(source.weight, F)  # per block (frequency-major, then group)
     lam = np.zeros(total)  # the exact top eigenvalue, or the certified level
     margin = np.zeros(total)
-    exact = np.zeros(total, dtype=bool)
     best: list[Any] = [-math.inf, 0, None]  # eigenvalue, block, eigenvector
 
     def blocks_of(fsel: np.ndarray) -> np.ndarray:
@@ -915,7 +915,6 @@ def _top_singular(w: np.ndarray, g: ConvGeometry, emb: Embedding) -> _Top:
         top = float(e[0])
         lam[at] = top
         margin[at] = 8 * side * EPS * abs(top) + 1.01 * source.gamma * weight[at]
-        exact[at] = True
         if top > best[0]:
             best[:] = [top, at, v[:, 0]]
         return top
@@ -957,16 +956,13 @@ def _top_singular(w: np.ndarray, g: ConvGeometry, emb: Embedding) -> _Top:
                 e = np.linalg.eigvalsh(grams, UPLO="L")[:, -1]
                 lam[at] = e
                 margin[at] = 8 * side * EPS * np.abs(e) + 1.01 * source.gamma * weight[at]
-                exact[at] = True
             top_at = int(np.argmax(lam))
             fi, gi = divmod(top_at, G)
             solve(source.grams(freqs[fi : fi + 1])[0, gi], top_at)
         else:
             start_rng = np.random.default_rng(0)
             try:
-                _certify_below_level(
-                    source, freqs, lam, margin, exact, level_of, weight, step, threads
-                )
+                _certify_below_level(source, freqs, lam, margin, level_of, weight, step, threads)
             finally:  # (the workers' scratch matrices go with their threads)
                 _scratch.__dict__.pop("matrix", None)
     lam_bound = float(np.max(lam + margin))
